@@ -1,0 +1,623 @@
+"""Training: denoising fit (noisy -> clean), greedy layer-wise pretraining, evaluation.
+
+The noise is a :class:`~stackae.layers.Corruption` layer in front of the autoencoder inside a
+training-only wrapper model, so it runs in the compiled train step and draws fresh noise for
+every batch; targets are the clean inputs. Validation and inference never see noise.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import keras
+import numpy as np
+from pydantic import field_validator
+
+from stackae.errors import DataError, TrainingDivergedError, ValidatedModel
+from stackae.layers import Corruption
+from stackae.noise import GaussianNoise, MaskingNoise, SaltAndPepperNoise, parse_noise
+
+if TYPE_CHECKING:
+    from stackae.builder import StackedAutoencoder
+
+__all__ = [
+    "TrainingConfig",
+    "SummedSquaredError",
+    "fit",
+    "pretrain",
+    "evaluate",
+    "check_data",
+]
+
+# Range of each bounded output activation: data outside it cannot be reconstructed.
+_OUTPUT_RANGES = {
+    "sigmoid": (0.0, 1.0),
+    "hard_sigmoid": (0.0, 1.0),
+    "sparse_sigmoid": (0.0, 1.0),
+    "softmax": (0.0, 1.0),
+    "tanh": (-1.0, 1.0),
+    "hard_tanh": (-1.0, 1.0),
+    "softsign": (-1.0, 1.0),
+    "relu": (0.0, math.inf),
+    "relu6": (0.0, 6.0),
+    "softplus": (0.0, math.inf),
+    "exponential": (0.0, math.inf),
+}
+OPTIMIZERS = ("adadelta", "adafactor", "adagrad", "adam", "adamax", "adamw", "ftrl", "lion",
+              "nadam", "rmsprop", "sgd")  # fmt: skip
+
+
+def _is_stream(x: Any) -> bool:
+    import tensorflow as tf
+
+    return isinstance(x, keras.utils.PyDataset | tf.data.Dataset)
+
+
+def check_data(
+    x: Any,
+    expected_shape: Sequence[int | None],
+    *,
+    name: str = "x",
+    output_activation: str | None = None,
+    chunk_rows: int = 65536,
+) -> np.ndarray:
+    """Check an input array before any training or inference starts.
+
+    Catches, with a message saying what to do: non-arrays and ``(x, y)`` pairs, non-numeric
+    dtypes, empty arrays, the wrong rank (a 1-D array looks like labels), the wrong per-sample
+    shape, NaN or infinite values (with the first bad row), and values outside the range of a
+    bounded output activation (a warning). Works in chunks, so a memory-mapped array is never
+    loaded whole.
+
+    Returns:
+        ``x`` as a float32 array (the same object when it already is one).
+
+    Raises:
+        DataError: Describing the first problem found.
+
+    Example:
+        >>> import numpy as np
+        >>> from stackae.training import check_data
+        >>> check_data(np.zeros((2, 3), dtype="uint8"), (3,)).dtype
+        dtype('float32')
+    """
+    expected = tuple(expected_shape)
+    if isinstance(x, tuple) and len(x) == 2:
+        raise DataError(
+            f"`{name}` looks like an (x, y) pair; an autoencoder learns from the inputs alone, so "
+            f"pass only x. Received: {name}=tuple of 2"
+        )
+    if isinstance(x, list):
+        x = np.asarray(x)
+    if not (hasattr(x, "shape") and hasattr(x, "dtype") and hasattr(x, "__getitem__")):
+        raise DataError(
+            f"`{name}` must be an array (numpy, memory-mapped, or array-like). "
+            f"Received: {name} of type {type(x).__name__}"
+        )
+    dtype = np.dtype(x.dtype)
+    if not (np.issubdtype(dtype, np.number) or dtype == np.bool_) or np.issubdtype(
+        dtype, np.complexfloating
+    ):
+        raise DataError(
+            f"`{name}` must hold real numbers; convert it with `np.asarray({name}, "
+            f"dtype='float32')`. Received: dtype={dtype}"
+        )
+    if len(x.shape) != 1 + len(expected):
+        hint = (
+            " A 1-D array looks like labels or a single sample: pass the inputs, one row per "
+            "sample (`x.reshape(1, -1)` for one sample)."
+            if len(x.shape) == 1
+            else ""
+        )
+        raise DataError(
+            f"`{name}` must have shape (samples, {', '.join(map(str, expected))}).{hint} "
+            f"Received: {name}.shape={tuple(x.shape)}"
+        )
+    if tuple(x.shape[1:]) != expected:
+        raise DataError(
+            f"`{name}` has per-sample shape {tuple(x.shape[1:])}, but the spec expects "
+            f"{expected}. Received: {name}.shape={tuple(x.shape)}"
+        )
+    if x.shape[0] == 0:
+        raise DataError(f"`{name}` is empty. Received: {name}.shape={tuple(x.shape)}")
+
+    low, high = math.inf, -math.inf
+    for start in range(0, x.shape[0], chunk_rows):
+        chunk = np.asarray(x[start : start + chunk_rows])
+        if np.issubdtype(dtype, np.floating) and not np.isfinite(chunk).all():
+            row = start + int(np.argwhere(~np.isfinite(chunk.reshape(len(chunk), -1)))[0][0])
+            raise DataError(
+                f"`{name}` contains NaN or infinite values (first in row {row}); remove or "
+                f"impute them before training. Received: {name}[{row}] has non-finite values"
+            )
+        low, high = min(low, float(chunk.min())), max(high, float(chunk.max()))
+    allowed = _OUTPUT_RANGES.get(output_activation or "")
+    if allowed and (low < allowed[0] or high > allowed[1]):
+        warnings.warn(
+            f"`{name}` ranges over [{low:g}, {high:g}], outside [{allowed[0]:g}, {allowed[1]:g}] "
+            f"of the output activation {output_activation!r}: those values cannot be "
+            "reconstructed. Scale the data (e.g. x / 255) or change `output_activation`.",
+            UserWarning,
+            stacklevel=3,
+        )
+    return x if dtype == np.float32 else np.asarray(x, dtype="float32")
+
+
+@keras.saving.register_keras_serializable(package="stackae")
+def summed_squared_error(y_true: Any, y_pred: Any) -> Any:
+    """Squared error summed over each sample's values (one number per sample)."""
+    from keras import ops
+
+    y_true = ops.cast(y_true, y_pred.dtype)
+    squared = ops.square(y_pred - y_true)
+    return ops.sum(ops.reshape(squared, (ops.shape(squared)[0], -1)), axis=-1)
+
+
+@keras.saving.register_keras_serializable(package="stackae")
+class SummedSquaredError(keras.metrics.MeanMetricWrapper):
+    """Mean over samples of the per-sample summed squared error.
+
+    This is the unit Hinton & Salakhutdinov (2006) report for MNIST ("average squared error per
+    image"), unlike Keras' ``mse``, which also averages over the 784 pixels.
+    """
+
+    def __init__(self, name: str = "sse", dtype: Any = None) -> None:
+        super().__init__(summed_squared_error, name=name, dtype=dtype)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"name": self.name, "dtype": self.dtype}
+
+
+class TrainingConfig(ValidatedModel):
+    """Training settings, as written in a YAML file's ``training:`` section or in Python.
+
+    Args:
+        epochs: Epochs of (fine-tuning) training.
+        batch_size: Samples per gradient step.
+        optimizer: Name of a Keras optimizer.
+        learning_rate: Learning rate, or ``None`` for the optimizer's default.
+        loss: ``"mse"`` or ``"binary_crossentropy"`` (for data in [0, 1]).
+        noise: Corruption applied to the input during training, or ``None``.
+        validation_split: Fraction of the training data held out for validation.
+        pretrain_epochs: Epochs of greedy layer-wise pretraining per layer (0: none).
+        seed: Seed for initial weights, shuffling, dropout and noise.
+        steps_per_execution: Train steps run per call into the compiled function.
+    """
+
+    epochs: int = 10
+    batch_size: int = 256
+    optimizer: str = "adam"
+    learning_rate: float | None = None
+    loss: Literal["mse", "binary_crossentropy"] = "mse"
+    noise: GaussianNoise | MaskingNoise | SaltAndPepperNoise | None = None
+    validation_split: float = 0.0
+    pretrain_epochs: int = 0
+    seed: int | None = None
+    steps_per_execution: int = 16
+
+    @field_validator("noise", mode="before")
+    @classmethod
+    def _noise(cls, value: Any) -> Any:
+        return parse_noise(value)
+
+    @field_validator("epochs", "batch_size", "steps_per_execution")
+    @classmethod
+    def _positive(cls, value: int, info: Any) -> int:
+        if value <= 0:
+            raise ValueError(
+                f"`{info.field_name}` must be a positive integer. "
+                f"Received: {info.field_name}={value!r}"
+            )
+        return value
+
+    @field_validator("pretrain_epochs")
+    @classmethod
+    def _non_negative(cls, value: int) -> int:
+        if value < 0:
+            raise ValueError(
+                f"`pretrain_epochs` must be >= 0. Received: pretrain_epochs={value!r}"
+            )
+        return value
+
+    @field_validator("optimizer")
+    @classmethod
+    def _optimizer(cls, value: str) -> str:
+        if value.lower() not in OPTIMIZERS:
+            raise ValueError(
+                f"Unknown optimizer. Allowed: {', '.join(OPTIMIZERS)}. "
+                f"Received: optimizer={value!r}"
+            )
+        return value.lower()
+
+    @field_validator("learning_rate")
+    @classmethod
+    def _learning_rate(cls, value: float | None) -> float | None:
+        if value is not None and not (math.isfinite(value) and value > 0):
+            raise ValueError(
+                f"`learning_rate` must be a positive number. Received: learning_rate={value!r}"
+            )
+        return value
+
+    @field_validator("validation_split")
+    @classmethod
+    def _split(cls, value: float) -> float:
+        if not 0.0 <= value < 1.0:
+            raise ValueError(
+                f"`validation_split` must be in [0, 1). Received: validation_split={value!r}"
+            )
+        return value
+
+    def fit_kwargs(self) -> dict[str, Any]:
+        """The arguments of :func:`fit` these settings stand for."""
+        return self.model_dump(exclude={"pretrain_epochs"})
+
+
+def _make_optimizer(optimizer: Any, learning_rate: float | None) -> keras.optimizers.Optimizer:
+    if isinstance(optimizer, keras.optimizers.Optimizer):
+        if learning_rate is not None:
+            optimizer.learning_rate = learning_rate
+        return optimizer
+    config: dict[str, Any] = {} if learning_rate is None else {"learning_rate": learning_rate}
+    return keras.optimizers.get({"class_name": str(optimizer), "config": config})
+
+
+class _StopOnNonFinite(keras.callbacks.Callback):
+    """Stop at the first NaN/inf loss and remember where, so `fit` can raise clearly."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.epoch = 0
+        self.bad: tuple[int, int, float] | None = None
+
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
+        loss = (logs or {}).get("loss")
+        if loss is not None and not math.isfinite(float(loss)):
+            self.bad = (self.epoch, batch, float(loss))
+            self.model.stop_training = True
+
+
+class ResumableCheckpoint(keras.callbacks.Callback):
+    """Save the training state at the end of every good epoch, atomically.
+
+    The weights (model, optimizer and noise generator state) go to a new file, which is renamed
+    into place; only then does ``state.json`` point at it. A process killed at any moment
+    leaves either the previous complete checkpoint or the new one, never a half-written file.
+    Epochs whose loss is not finite are never saved.
+    """
+
+    def __init__(self, directory: str | Path) -> None:
+        super().__init__()
+        self.directory = Path(directory)
+
+    @staticmethod
+    def last_epoch(directory: str | Path) -> tuple[int, Path | None]:
+        """``(epochs done, weights file)`` of the checkpoint in ``directory``, or ``(0, None)``."""
+        state_path = Path(directory) / "state.json"
+        if not state_path.exists():
+            return 0, None
+        state = json.loads(state_path.read_text())
+        return int(state["epoch"]), Path(directory) / state["weights"]
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        loss = (logs or {}).get("loss")
+        if self.model.stop_training or loss is None or not math.isfinite(float(loss)):
+            return
+        from stackae.io import atomic_write_text
+
+        self.directory.mkdir(parents=True, exist_ok=True)
+        name = f"epoch-{epoch + 1:05d}.weights.h5"
+        partial = self.directory / f".{name}.partial.weights.h5"
+        self.model.save_weights(partial)
+        os.replace(partial, self.directory / name)
+        atomic_write_text(self.directory / "state.json", json.dumps({"epoch": epoch + 1, "weights": name}))
+        for old in self.directory.glob("epoch-*.weights.h5"):
+            if old.name != name:
+                old.unlink(missing_ok=True)
+
+
+def _trainer(stack: StackedAutoencoder, noise: Any, seed: int | None) -> keras.Model:
+    inputs = keras.Input(shape=stack.spec.resolved_input_shape, name="clean_input")
+    corrupted = inputs if noise is None else Corruption(noise, seed=seed, name="corruption")(inputs)
+    return keras.Model(inputs, stack.autoencoder(corrupted), name="denoising_trainer")
+
+
+def _as_pairs(data: Any) -> Any:
+    """A stream of inputs -> a stream of (noisy-to-be input, clean target) pairs."""
+    import tensorflow as tf
+
+    if isinstance(data, tf.data.Dataset):
+        return data.map(lambda x: (x, x))
+    return _PairedPyDataset(data)
+
+
+class _PairedPyDataset(keras.utils.PyDataset):
+    def __init__(self, inner: keras.utils.PyDataset) -> None:
+        super().__init__()
+        self.inner = inner
+
+    def __len__(self) -> int:
+        return len(self.inner)
+
+    def __getitem__(self, index: int) -> tuple[Any, Any]:
+        batch = self.inner[index]
+        return batch, batch
+
+
+def fit(
+    stack: StackedAutoencoder,
+    x: Any,
+    *,
+    epochs: int = 10,
+    batch_size: int = 256,
+    noise: Any = None,
+    optimizer: Any = "adam",
+    learning_rate: float | None = None,
+    loss: Any = "mse",
+    validation_data: Any = None,
+    validation_split: float = 0.0,
+    callbacks: Sequence[keras.callbacks.Callback] = (),
+    verbose: Any = "auto",
+    seed: int | None = None,
+    checkpoint_dir: str | Path | None = None,
+    shuffle: bool = True,
+    steps_per_execution: int = 16,
+    jit_compile: Any = "auto",
+) -> keras.callbacks.History:
+    """Train the autoencoder to map corrupted inputs back to the clean ones.
+
+    Args:
+        stack: The :class:`~stackae.StackedAutoencoder` to train (in place).
+        x: Clean training inputs: an array (memory-mapped too), a ``tf.data.Dataset`` or a
+            ``keras.utils.PyDataset`` yielding input batches. Targets are the inputs themselves.
+        epochs: Total number of epochs (a resumed run continues up to this number).
+        batch_size: Samples per step (arrays only).
+        noise: Corruption applied to each training batch (fresh every batch), e.g.
+            ``GaussianNoise(stddev=0.05)``, ``{"kind": "masking", "rate": 0.3}`` or
+            ``"salt_and_pepper:0.1"``. ``None`` trains a plain autoencoder.
+        optimizer: A Keras optimizer or its name (``"sgd"``, ``"adam"``, ...).
+        learning_rate: Overrides the optimizer's learning rate.
+        loss: ``"mse"``, ``"binary_crossentropy"`` or any Keras loss.
+        validation_data: Clean validation inputs (scored clean -> clean).
+        validation_split: Fraction of ``x`` held out instead.
+        callbacks: More Keras callbacks.
+        verbose: Keras' progress output: ``"auto"``, 0, 1 (bar) or 2 (a line per epoch).
+        seed: Seeds Keras (weights drawn later, shuffling, dropout) and the noise.
+        checkpoint_dir: Save the full training state there after every epoch; a run started
+            again with the same directory resumes after the last finished epoch.
+        shuffle: Shuffle arrays every epoch.
+        steps_per_execution: Train steps per call into the compiled function; larger values
+            cut the per-step overhead that dominates small networks.
+        jit_compile: Passed to ``Model.compile`` (XLA).
+
+    Returns:
+        The Keras ``History`` (also kept as ``stack.history``), with ``loss``, ``mse`` and
+        ``sse`` (summed squared error per sample) on the training batches.
+
+    Raises:
+        DataError: Before training, if the data cannot be used.
+        TrainingDivergedError: At the first non-finite loss; checkpoints keep the last good
+            epoch.
+
+    Example:
+        >>> import numpy as np
+        >>> import stackae
+        >>> x = np.random.default_rng(0).random((256, 16), dtype="float32")
+        >>> stack = stackae.build("16-8:relu|sigmoid", seed=0)
+        >>> history = stack.fit(x, epochs=2, noise="gaussian:0.1", verbose=0, seed=0)
+        >>> history.history["loss"][1] < history.history["loss"][0]
+        True
+    """
+    spec = stack.spec
+    streamed = _is_stream(x)
+    if not streamed:
+        x = check_data(
+            x, spec.resolved_input_shape, output_activation=spec.resolved_output_activation
+        )
+    if validation_data is not None:
+        validation_data = check_data(validation_data, spec.resolved_input_shape, name="validation_data")
+        validation_data = (validation_data, validation_data)
+    noise = parse_noise(noise)
+    if seed is not None:
+        keras.utils.set_random_seed(seed)
+
+    trainer = _trainer(stack, noise, seed)
+    trainer.compile(
+        optimizer=_make_optimizer(optimizer, learning_rate),
+        loss=loss,
+        metrics=[keras.metrics.MeanSquaredError(name="mse"), SummedSquaredError()],
+        steps_per_execution=steps_per_execution,
+        jit_compile=jit_compile,
+    )
+    guard = _StopOnNonFinite()
+    all_callbacks = [guard, *callbacks]
+    initial_epoch = 0
+    if checkpoint_dir is not None:
+        initial_epoch, weights = ResumableCheckpoint.last_epoch(checkpoint_dir)
+        if weights is not None:
+            trainer.optimizer.build(trainer.trainable_variables)
+            trainer.load_weights(weights)
+        all_callbacks.append(ResumableCheckpoint(checkpoint_dir))
+
+    fit_args: dict[str, Any] = {
+        "epochs": epochs,
+        "initial_epoch": initial_epoch,
+        "callbacks": all_callbacks,
+        "verbose": verbose,
+        "validation_data": validation_data,
+    }
+    if streamed:
+        history = trainer.fit(_as_pairs(x), **fit_args)
+    else:
+        history = trainer.fit(
+            x,
+            x,
+            batch_size=batch_size,
+            shuffle=shuffle,
+            validation_split=validation_split,
+            **fit_args,
+        )
+    if guard.bad is not None:
+        epoch, batch, value = guard.bad
+        kept = f" The checkpoint in '{checkpoint_dir}' still holds the last good epoch." if (
+            checkpoint_dir is not None
+        ) else ""
+        raise TrainingDivergedError(
+            f"Training diverged: the loss became {value} in epoch {epoch + 1}, step {batch + 1}. "
+            f"Try a smaller `learning_rate`, another optimizer (e.g. 'adam'), or scaled inputs."
+            f"{kept} The in-memory weights are no longer usable; rebuild or reload the model."
+        )
+    stack.history = history
+    return history
+
+
+def _broadcast(value: Any, count: int, name: str) -> list[Any]:
+    if isinstance(value, list | tuple) and not (name == "noise" and isinstance(value, tuple)):
+        if len(value) != count:
+            raise ValueError(
+                f"`{name}` needs one entry per encoder layer ({count}). "
+                f"Received: {name}={value!r}"
+            )
+        return list(value)
+    return [value] * count
+
+
+def pretrain(
+    stack: StackedAutoencoder,
+    x: Any,
+    *,
+    epochs: int | Sequence[int] = 1,
+    noise: Any = None,
+    optimizer: Any = "adam",
+    learning_rate: float | None = None,
+    loss: Any = "mse",
+    batch_size: int = 256,
+    fine_tune_epochs: int = 0,
+    verbose: Any = "auto",
+    seed: int | None = None,
+    steps_per_execution: int = 16,
+    **fine_tune_kwargs: Any,
+) -> dict[str, Any]:
+    """Greedy layer-wise pretraining (Vincent et al., 2010), then optional fine-tuning.
+
+    For each encoder layer ``k`` in turn, a shallow denoising autoencoder made of the very
+    layer objects of stage ``k`` (its encoder layer and its decoder mirror) is trained on the
+    clean codes of the layers below, corrupted at that level. Because the layers are shared,
+    the stack holds the trained weights as soon as each phase ends; lower layers are not
+    touched by a later phase. Then the whole autoencoder is fine-tuned with :func:`fit`.
+
+    Args:
+        stack: The stack to train in place.
+        x: Clean training inputs (array).
+        epochs: Epochs per layer: one number, or one per encoder layer.
+        noise: Noise per layer: one for all, or a list with one per layer (``None`` entries
+            allowed). Mind clip ranges: codes of a ``tanh`` layer lie in [-1, 1].
+        optimizer: Optimizer name (a fresh one per phase) for every phase.
+        learning_rate: Learning rate of every phase.
+        loss: Loss of the first layer's phase; deeper phases reconstruct codes with ``"mse"``.
+        batch_size: Samples per step.
+        fine_tune_epochs: Epochs of whole-stack training afterwards (0: none), with the first
+            layer's noise unless ``noise`` is given again in ``fine_tune_kwargs``.
+        verbose: Keras' progress output.
+        seed: Seeds Keras and the noise of each phase.
+        steps_per_execution: As in :func:`fit`.
+        **fine_tune_kwargs: More arguments of :func:`fit` for the fine-tuning.
+
+    Returns:
+        ``{"layers": [History per layer], "fine_tune": History or None}``.
+    """
+    count = len(stack.stages)
+    epochs_per_layer = _broadcast(epochs, count, "epochs")
+    noise_per_layer = [parse_noise(n) for n in _broadcast(noise, count, "noise")]
+    x = check_data(
+        x, stack.spec.resolved_input_shape, output_activation=stack.spec.resolved_output_activation
+    )
+    if seed is not None:
+        keras.utils.set_random_seed(seed)
+
+    histories = []
+    codes = x
+    for index, stage in enumerate(stack.stages):
+        inputs = keras.Input(shape=codes.shape[1:], name=f"codes_{index}")
+        hidden = inputs
+        if noise_per_layer[index] is not None:
+            layer_seed = None if seed is None else seed + index
+            hidden = Corruption(noise_per_layer[index], seed=layer_seed)(hidden)
+        for layer in (*stage.encoder_layers, *stage.decoder_layers):
+            hidden = layer(hidden)
+        shallow = keras.Model(inputs, hidden, name=f"pretrain_stage_{index + 1}")
+        shallow.compile(
+            optimizer=_make_optimizer(optimizer, learning_rate),
+            loss=loss if index == 0 else "mse",
+            steps_per_execution=steps_per_execution,
+        )
+        histories.append(
+            shallow.fit(
+                codes, codes, epochs=epochs_per_layer[index], batch_size=batch_size,
+                shuffle=True, verbose=verbose,
+            )
+        )
+        if index + 1 < count:
+            code_inputs = keras.Input(shape=codes.shape[1:])
+            encoded = code_inputs
+            for layer in stage.encoder_layers:
+                encoded = layer(encoded)
+            codes = np.asarray(
+                keras.Model(code_inputs, encoded).predict(codes, batch_size=1024, verbose=0)
+            )
+
+    fine_tune = None
+    if fine_tune_epochs:
+        fine_tune_kwargs.setdefault("noise", noise_per_layer[0])
+        fine_tune = fit(
+            stack, x, epochs=fine_tune_epochs, optimizer=optimizer, learning_rate=learning_rate,
+            loss=loss, batch_size=batch_size, verbose=verbose, seed=seed,
+            steps_per_execution=steps_per_execution, **fine_tune_kwargs,
+        )
+    return {"layers": histories, "fine_tune": fine_tune}
+
+
+def evaluate(
+    stack: StackedAutoencoder,
+    x: Any,
+    *,
+    noise: Any = None,
+    seed: int = 0,
+    batch_size: int = 1024,
+) -> dict[str, float]:
+    """Reconstruction error on clean inputs and, with ``noise``, on a fixed noisy copy.
+
+    Returns:
+        ``mse_clean`` (mean over all values) and ``sse_clean`` (summed squared error per
+        sample, averaged over samples: Hinton & Salakhutdinov's unit), and with ``noise`` the
+        same for noisy -> clean (``mse_noisy``, ``sse_noisy``), the noisy copy drawn with
+        ``seed``.
+
+    Example:
+        >>> import numpy as np
+        >>> import stackae
+        >>> stack = stackae.build("4-2:relu", seed=0)
+        >>> sorted(stack.evaluate(np.ones((8, 4), dtype="float32"), noise="masking:0.5"))
+        ['mse_clean', 'mse_noisy', 'sse_clean', 'sse_noisy']
+    """
+    clean = check_data(x, stack.spec.resolved_input_shape)
+    results = _errors(clean, stack.reconstruct(clean, batch_size=batch_size), "clean")
+    parsed = parse_noise(noise)
+    if parsed is not None:
+        noisy = parsed.apply(clean, seed=seed)
+        results.update(_errors(clean, stack.reconstruct(noisy, batch_size=batch_size), "noisy"))
+    return results
+
+
+def _errors(clean: np.ndarray, reconstruction: np.ndarray, suffix: str) -> dict[str, float]:
+    squared = np.square(reconstruction.astype("float64") - clean.reshape(reconstruction.shape))
+    per_sample = squared.reshape(len(squared), -1).sum(axis=1)
+    return {f"mse_{suffix}": float(squared.mean()), f"sse_{suffix}": float(per_sample.mean())}
