@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from stackae.errors import DataError, SpecError, TrainingDivergedError
 from stackae.kinds import LayerKind, get_layer_kind, layer_kinds, register_layer_kind
 from stackae.noise import GaussianNoise, MaskingNoise, SaltAndPepperNoise, parse_noise
-from stackae.spec import PRESETS, LayerSpec, StackSpec
+from stackae.spec import ACTIVATIONS, INITIALIZERS, PRESETS, LayerSpec, StackSpec
 
 __version__ = "0.1.0"
 
@@ -42,6 +42,8 @@ _LAZY = {
 
 __all__ = [
     "__version__",
+    "ACTIVATIONS",
+    "INITIALIZERS",
     "DataError",
     "GaussianNoise",
     "LayerKind",

@@ -466,12 +466,12 @@ def fit(
             **fit_args,
         )
     if guard.bad is not None:
-        epoch, batch, value = guard.bad
+        epoch, _, value = guard.bad
         kept = f" The checkpoint in '{checkpoint_dir}' still holds the last good epoch." if (
             checkpoint_dir is not None
         ) else ""
         raise TrainingDivergedError(
-            f"Training diverged: the loss became {value} in epoch {epoch + 1}, step {batch + 1}. "
+            f"Training diverged: the loss became {value} in epoch {epoch + 1}. "
             f"Try a smaller `learning_rate`, another optimizer (e.g. 'adam'), or scaled inputs."
             f"{kept} The in-memory weights are no longer usable; rebuild or reload the model."
         )
