@@ -16,6 +16,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from stackae.config import TrainingConfig
 from stackae.errors import DataError, SpecError, TrainingDivergedError
 from stackae.kinds import LayerKind, get_layer_kind, layer_kinds, register_layer_kind
 from stackae.noise import GaussianNoise, MaskingNoise, SaltAndPepperNoise, parse_noise
@@ -35,7 +36,6 @@ _LAZY = {
     "fit": "stackae.training",
     "pretrain": "stackae.training",
     "evaluate": "stackae.training",
-    "TrainingConfig": "stackae.training",
     "save": "stackae.io",
     "load": "stackae.io",
 }
@@ -53,6 +53,7 @@ __all__ = [
     "SaltAndPepperNoise",
     "SpecError",
     "StackSpec",
+    "TrainingConfig",
     "TrainingDivergedError",
     "get_layer_kind",
     "layer_kinds",
@@ -66,7 +67,7 @@ if TYPE_CHECKING:
     from stackae.inspect import first_widening_kernel, first_widening_layer, weight_matrices
     from stackae.io import load, save
     from stackae.layers import Corruption, TiedDense
-    from stackae.training import TrainingConfig, evaluate, fit, pretrain
+    from stackae.training import evaluate, fit, pretrain
 
 
 def __getattr__(name: str) -> Any:

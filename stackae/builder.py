@@ -123,7 +123,7 @@ class StackedAutoencoder:
         return training.fit(self, x, **kwargs)
 
     def pretrain(self, x: Any, **kwargs: Any) -> dict[str, Any]:
-        """Greedy layer-wise pretraining, then fine-tuning; see :func:`stackae.training.pretrain`."""
+        """Layer-wise pretraining, then fine-tuning; see :func:`stackae.training.pretrain`."""
         from stackae import training
 
         return training.pretrain(self, x, **kwargs)
@@ -238,7 +238,9 @@ def build(spec: StackSpec | dict[str, Any] | str, *, seed: int | None = None) ->
         encoder_layers.append(encoder_layer)
 
         mirror = mirrors[count - 1 - i]
-        mirror_kwargs = _keras_kwargs(mirror, f"decoder_{mirror_position}", _offset(seed, count + i))
+        mirror_kwargs = _keras_kwargs(
+            mirror, f"decoder_{mirror_position}", _offset(seed, count + i)
+        )
         target_shape = step["layer_input_shape"]
         if spec.tied_weights:
             assert kind.build_tied_decoder is not None  # checked by the spec

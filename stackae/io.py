@@ -57,11 +57,10 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
 
 def atomic_write_text(path: str | Path, text: str) -> Path:
     """Write ``text`` to ``path`` atomically and return the path."""
-    with atomic_path(path) as partial:
-        with open(partial, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
+    with atomic_path(path) as partial, open(partial, "w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
     return Path(path)
 
 
@@ -112,7 +111,9 @@ def load(path: str | Path) -> StackedAutoencoder:
 
     folder = Path(path)
     if not folder.is_dir():
-        raise ModelFileError(f"No saved stack at this path (expected a directory). Received: path='{folder}'")
+        raise ModelFileError(
+            f"No saved stack at this path (expected a directory). Received: path='{folder}'"
+        )
     for name in (SPEC_FILE, WEIGHTS_FILE):
         if not (folder / name).is_file():
             raise ModelFileError(

@@ -80,7 +80,9 @@ class GaussianNoise(_BaseNoise):
     @classmethod
     def _clip(cls, value: tuple[float, float] | None) -> tuple[float, float] | None:
         if value is not None and not value[0] < value[1]:
-            raise ValueError(f"`clip` must be (low, high) with low < high. Received: clip={value!r}")
+            raise ValueError(
+                f"`clip` must be (low, high) with low < high. Received: clip={value!r}"
+            )
         return value
 
     def corrupt(self, x: Any, seed: Any) -> Any:

@@ -151,9 +151,7 @@ class LayerSpec(ValidatedModel):
     @classmethod
     def _dropout(cls, value: float) -> float:
         if not 0.0 <= value < 1.0:
-            raise ValueError(
-                f"`dropout` must be a fraction in [0, 1). Received: dropout={value!r}"
-            )
+            raise ValueError(f"`dropout` must be a fraction in [0, 1). Received: dropout={value!r}")
         return value
 
     @field_validator("kernel_l1", "kernel_l2", "activity_l1", "activity_l2")
@@ -161,9 +159,7 @@ class LayerSpec(ValidatedModel):
     def _penalty(cls, value: float, info: ValidationInfo) -> float:
         if not (math.isfinite(value) and value >= 0.0):
             name = info.field_name
-            raise ValueError(
-                f"`{name}` must be a finite number >= 0. Received: {name}={value!r}"
-            )
+            raise ValueError(f"`{name}` must be a finite number >= 0. Received: {name}={value!r}")
         return value
 
     @field_validator("options")
@@ -511,8 +507,10 @@ class StackSpec(ValidatedModel):
             ) from None
 
 
-_SHORTHAND = re.compile(r"^\s*(?P<input>\d+(?:\s*x\s*\d+)*)\s*(?P<layers>(?:-\s*[^-|]+)+)"
-                        r"(?:\|(?P<decoder>.*))?$")
+_SHORTHAND = re.compile(
+    r"^\s*(?P<input>\d+(?:\s*x\s*\d+)*)\s*(?P<layers>(?:-\s*[^-|]+)+)"
+    r"(?:\|(?P<decoder>.*))?$"
+)
 _LAYER = re.compile(r"^\s*(?P<units>\d+)\s*(?::\s*(?P<activation>[A-Za-z0-9_]+))?\s*$")
 
 

@@ -13,15 +13,15 @@ import os
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import keras
 import numpy as np
-from pydantic import field_validator
 
-from stackae.errors import DataError, TrainingDivergedError, ValidatedModel
+from stackae.config import TrainingConfig
+from stackae.errors import DataError, TrainingDivergedError
 from stackae.layers import Corruption
-from stackae.noise import GaussianNoise, MaskingNoise, SaltAndPepperNoise, parse_noise
+from stackae.noise import parse_noise
 
 if TYPE_CHECKING:
     from stackae.builder import StackedAutoencoder
@@ -49,8 +49,6 @@ _OUTPUT_RANGES = {
     "softplus": (0.0, math.inf),
     "exponential": (0.0, math.inf),
 }
-OPTIMIZERS = ("adadelta", "adafactor", "adagrad", "adam", "adamax", "adamw", "ftrl", "lion",
-              "nadam", "rmsprop", "sgd")  # fmt: skip
 
 
 def _is_stream(x: Any) -> bool:
@@ -174,90 +172,6 @@ class SummedSquaredError(keras.metrics.MeanMetricWrapper):
         return {"name": self.name, "dtype": self.dtype}
 
 
-class TrainingConfig(ValidatedModel):
-    """Training settings, as written in a YAML file's ``training:`` section or in Python.
-
-    Args:
-        epochs: Epochs of (fine-tuning) training.
-        batch_size: Samples per gradient step.
-        optimizer: Name of a Keras optimizer.
-        learning_rate: Learning rate, or ``None`` for the optimizer's default.
-        loss: ``"mse"`` or ``"binary_crossentropy"`` (for data in [0, 1]).
-        noise: Corruption applied to the input during training, or ``None``.
-        validation_split: Fraction of the training data held out for validation.
-        pretrain_epochs: Epochs of greedy layer-wise pretraining per layer (0: none).
-        seed: Seed for initial weights, shuffling, dropout and noise.
-        steps_per_execution: Train steps run per call into the compiled function.
-    """
-
-    epochs: int = 10
-    batch_size: int = 256
-    optimizer: str = "adam"
-    learning_rate: float | None = None
-    loss: Literal["mse", "binary_crossentropy"] = "mse"
-    noise: GaussianNoise | MaskingNoise | SaltAndPepperNoise | None = None
-    validation_split: float = 0.0
-    pretrain_epochs: int = 0
-    seed: int | None = None
-    steps_per_execution: int = 16
-
-    @field_validator("noise", mode="before")
-    @classmethod
-    def _noise(cls, value: Any) -> Any:
-        return parse_noise(value)
-
-    @field_validator("epochs", "batch_size", "steps_per_execution")
-    @classmethod
-    def _positive(cls, value: int, info: Any) -> int:
-        if value <= 0:
-            raise ValueError(
-                f"`{info.field_name}` must be a positive integer. "
-                f"Received: {info.field_name}={value!r}"
-            )
-        return value
-
-    @field_validator("pretrain_epochs")
-    @classmethod
-    def _non_negative(cls, value: int) -> int:
-        if value < 0:
-            raise ValueError(
-                f"`pretrain_epochs` must be >= 0. Received: pretrain_epochs={value!r}"
-            )
-        return value
-
-    @field_validator("optimizer")
-    @classmethod
-    def _optimizer(cls, value: str) -> str:
-        if value.lower() not in OPTIMIZERS:
-            raise ValueError(
-                f"Unknown optimizer. Allowed: {', '.join(OPTIMIZERS)}. "
-                f"Received: optimizer={value!r}"
-            )
-        return value.lower()
-
-    @field_validator("learning_rate")
-    @classmethod
-    def _learning_rate(cls, value: float | None) -> float | None:
-        if value is not None and not (math.isfinite(value) and value > 0):
-            raise ValueError(
-                f"`learning_rate` must be a positive number. Received: learning_rate={value!r}"
-            )
-        return value
-
-    @field_validator("validation_split")
-    @classmethod
-    def _split(cls, value: float) -> float:
-        if not 0.0 <= value < 1.0:
-            raise ValueError(
-                f"`validation_split` must be in [0, 1). Received: validation_split={value!r}"
-            )
-        return value
-
-    def fit_kwargs(self) -> dict[str, Any]:
-        """The arguments of :func:`fit` these settings stand for."""
-        return self.model_dump(exclude={"pretrain_epochs"})
-
-
 def _make_optimizer(optimizer: Any, learning_rate: float | None) -> keras.optimizers.Optimizer:
     if isinstance(optimizer, keras.optimizers.Optimizer):
         if learning_rate is not None:
@@ -318,7 +232,9 @@ class ResumableCheckpoint(keras.callbacks.Callback):
         partial = self.directory / f".{name}.partial.weights.h5"
         self.model.save_weights(partial)
         os.replace(partial, self.directory / name)
-        atomic_write_text(self.directory / "state.json", json.dumps({"epoch": epoch + 1, "weights": name}))
+        atomic_write_text(
+            self.directory / "state.json", json.dumps({"epoch": epoch + 1, "weights": name})
+        )
         for old in self.directory.glob("epoch-*.weights.h5"):
             if old.name != name:
                 old.unlink(missing_ok=True)
@@ -423,7 +339,9 @@ def fit(
             x, spec.resolved_input_shape, output_activation=spec.resolved_output_activation
         )
     if validation_data is not None:
-        validation_data = check_data(validation_data, spec.resolved_input_shape, name="validation_data")
+        validation_data = check_data(
+            validation_data, spec.resolved_input_shape, name="validation_data"
+        )
         validation_data = (validation_data, validation_data)
     noise = parse_noise(noise)
     if seed is not None:
@@ -467,9 +385,11 @@ def fit(
         )
     if guard.bad is not None:
         epoch, _, value = guard.bad
-        kept = f" The checkpoint in '{checkpoint_dir}' still holds the last good epoch." if (
-            checkpoint_dir is not None
-        ) else ""
+        kept = (
+            f" The checkpoint in '{checkpoint_dir}' still holds the last good epoch."
+            if (checkpoint_dir is not None)
+            else ""
+        )
         raise TrainingDivergedError(
             f"Training diverged: the loss became {value} in epoch {epoch + 1}. "
             f"Try a smaller `learning_rate`, another optimizer (e.g. 'adam'), or scaled inputs."
@@ -483,8 +403,7 @@ def _broadcast(value: Any, count: int, name: str) -> list[Any]:
     if isinstance(value, list | tuple) and not (name == "noise" and isinstance(value, tuple)):
         if len(value) != count:
             raise ValueError(
-                f"`{name}` needs one entry per encoder layer ({count}). "
-                f"Received: {name}={value!r}"
+                f"`{name}` needs one entry per encoder layer ({count}). Received: {name}={value!r}"
             )
         return list(value)
     return [value] * count
@@ -561,8 +480,12 @@ def pretrain(
         )
         histories.append(
             shallow.fit(
-                codes, codes, epochs=epochs_per_layer[index], batch_size=batch_size,
-                shuffle=True, verbose=verbose,
+                codes,
+                codes,
+                epochs=epochs_per_layer[index],
+                batch_size=batch_size,
+                shuffle=True,
+                verbose=verbose,
             )
         )
         if index + 1 < count:
@@ -578,9 +501,17 @@ def pretrain(
     if fine_tune_epochs:
         fine_tune_kwargs.setdefault("noise", noise_per_layer[0])
         fine_tune = fit(
-            stack, x, epochs=fine_tune_epochs, optimizer=optimizer, learning_rate=learning_rate,
-            loss=loss, batch_size=batch_size, verbose=verbose, seed=seed,
-            steps_per_execution=steps_per_execution, **fine_tune_kwargs,
+            stack,
+            x,
+            epochs=fine_tune_epochs,
+            optimizer=optimizer,
+            learning_rate=learning_rate,
+            loss=loss,
+            batch_size=batch_size,
+            verbose=verbose,
+            seed=seed,
+            steps_per_execution=steps_per_execution,
+            **fine_tune_kwargs,
         )
     return {"layers": histories, "fine_tune": fine_tune}
 

@@ -16,7 +16,9 @@ import numpy as np
 import stackae
 
 
-def run_stack_test(spec: stackae.StackSpec, tmp_path: Path, *, seed: int = 0) -> stackae.StackedAutoencoder:
+def run_stack_test(
+    spec: stackae.StackSpec, tmp_path: Path, *, seed: int = 0
+) -> stackae.StackedAutoencoder:
     # Config round trip: dict, JSON and YAML all give the same spec, and the same sorted JSON.
     assert stackae.StackSpec.from_dict(spec.to_dict()) == spec
     assert stackae.StackSpec.from_json(spec.to_json()) == spec

@@ -26,13 +26,23 @@ def test_book_preset_matches_the_hand_written_book_model(tmp_path):
     ours = [(layer.units, layer.activation.__name__) for layer in stack.autoencoder.layers[1:]]
     theirs = [(layer.units, layer.activation.__name__) for layer in book.layers[1:]]
     assert ours == theirs
-    assert [w.shape for w in stack.autoencoder.get_weights()] == [w.shape for w in book.get_weights()]
+    assert [w.shape for w in stack.autoencoder.get_weights()] == [
+        w.shape for w in book.get_weights()
+    ]
 
 
 def test_layer_names_and_order():
     stack = stackae.build("10-8:relu-6:relu-4:tanh", seed=0)
-    assert [layer.name for layer in stack.encoder.layers[1:]] == ["encoder_1", "encoder_2", "encoder_3"]
-    assert [layer.name for layer in stack.decoder.layers[1:]] == ["decoder_1", "decoder_2", "decoder_3"]
+    assert [layer.name for layer in stack.encoder.layers[1:]] == [
+        "encoder_1",
+        "encoder_2",
+        "encoder_3",
+    ]
+    assert [layer.name for layer in stack.decoder.layers[1:]] == [
+        "decoder_1",
+        "decoder_2",
+        "decoder_3",
+    ]
     assert [layer.units for layer in stack.decoder_layers] == [6, 8, 10]
     assert stack.stages[0].decoder_layer.name == "decoder_3"  # the output mirrors encoder_1
 
@@ -48,8 +58,9 @@ def test_training_the_autoencoder_changes_encoder_and_decoder(unit_data):
 
 def test_same_seed_same_weights_different_seed_different():
     a, b, c = (stackae.build("12-6:relu-3:tanh", seed=s) for s in (5, 5, 6))
-    for wa, wb, wc in zip(a.autoencoder.get_weights(), b.autoencoder.get_weights(),
-                          c.autoencoder.get_weights()):
+    for wa, wb, wc in zip(
+        a.autoencoder.get_weights(), b.autoencoder.get_weights(), c.autoencoder.get_weights()
+    ):
         np.testing.assert_array_equal(wa, wb)
         if wa.ndim == 2:
             assert not np.array_equal(wa, wc)
@@ -59,8 +70,13 @@ def test_dense_options_reach_keras(tmp_path):
     spec = StackSpec(
         input_dim=12,
         encoder=[
-            {"units": 8, "dropout": 0.25, "kernel_l2": 0.01, "use_bias": False,
-             "kernel_initializer": "he_normal"},
+            {
+                "units": 8,
+                "dropout": 0.25,
+                "kernel_l2": 0.01,
+                "use_bias": False,
+                "kernel_initializer": "he_normal",
+            },
             {"units": 4, "activation": "tanh", "activity_l1": 0.001},
         ],
         output_activation="sigmoid",
@@ -106,8 +122,11 @@ def test_conv2d_stack_with_dense_bottleneck(tmp_path):
         input_shape=(8, 8, 1),
         encoder=[
             {"kind": "conv2d", "units": 4, "options": {"strides": 2}},
-            {"kind": "conv2d", "units": 6, "options": {"kernel_size": 3, "strides": 1,
-                                                       "padding": "valid"}},
+            {
+                "kind": "conv2d",
+                "units": 6,
+                "options": {"kernel_size": 3, "strides": 1, "padding": "valid"},
+            },
             {"units": 5, "activation": "tanh"},
         ],
         output_activation="sigmoid",
@@ -115,8 +134,16 @@ def test_conv2d_stack_with_dense_bottleneck(tmp_path):
     assert spec.layer_shapes == [(8, 8, 1), (4, 4, 4), (2, 2, 6), (5,)]
     stack = run_stack_test(spec, tmp_path)
     names = [layer.name for layer in stack.autoencoder.layers[1:]]
-    assert names == ["encoder_1", "encoder_2", "encoder_3_flatten", "encoder_3", "decoder_1",
-                     "decoder_1_reshape", "decoder_2", "decoder_3"]
+    assert names == [
+        "encoder_1",
+        "encoder_2",
+        "encoder_3_flatten",
+        "encoder_3",
+        "decoder_1",
+        "decoder_1_reshape",
+        "decoder_2",
+        "decoder_3",
+    ]
     assert isinstance(stack.autoencoder.get_layer("decoder_3"), keras.layers.Conv2DTranspose)
     assert stack.autoencoder.get_layer("decoder_1").units == 24
 
@@ -136,8 +163,12 @@ def test_user_kind_from_yaml(tmp_path):
         options=_NoOptions,
         input_rank=1,
         output_shape=lambda shape, layer: (layer.units,),
-        build_encoder=lambda layer, **kw: keras.layers.Dense(layer.units, **{**kw, "use_bias": False}),
-        build_decoder=lambda layer, shape, **kw: keras.layers.Dense(shape[-1], **{**kw, "use_bias": False}),
+        build_encoder=lambda layer, **kw: keras.layers.Dense(
+            layer.units, **{**kw, "use_bias": False}
+        ),
+        build_decoder=lambda layer, shape, **kw: keras.layers.Dense(
+            shape[-1], **{**kw, "use_bias": False}
+        ),
     )
     stackae.register_layer_kind(kind, overwrite=True)
     spec = StackSpec.from_yaml_text(

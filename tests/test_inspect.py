@@ -13,8 +13,9 @@ from stackae import StackSpec, first_widening_kernel, first_widening_layer
 def _book_model(encoder_bias: bool = True, extra: bool = False) -> keras.Model:
     inputs = keras.Input(shape=(784,))
     h = inputs
-    for index, (units, activation) in enumerate(((128, "relu"), (64, "tanh"), (32, "relu"),
-                                                 (64, "relu"), (128, "sigmoid"), (784, "relu"))):
+    for index, (units, activation) in enumerate(
+        ((128, "relu"), (64, "tanh"), (32, "relu"), (64, "relu"), (128, "sigmoid"), (784, "relu"))
+    ):
         if extra:
             h = keras.layers.Dropout(0.1)(h)
             h = keras.layers.BatchNormalization()(h)
@@ -49,15 +50,17 @@ def test_dropout_and_batch_normalization_in_between():
 
 
 def test_asymmetric_stack():
-    stack = stackae.build(StackSpec(
-        input_dim=50, encoder=[{"units": 40}, {"units": 30}, {"units": 20}, {"units": 5}]))
+    stack = stackae.build(
+        StackSpec(input_dim=50, encoder=[{"units": 40}, {"units": 30}, {"units": 20}, {"units": 5}])
+    )
     assert first_widening_layer(stack).name == "decoder_1"
     assert first_widening_kernel(stack).shape == (5, 20)
 
 
 def test_tied_stack_uses_the_transposed_matrix():
-    stack = stackae.build(StackSpec(input_dim=10, encoder=[{"units": 6}, {"units": 3}],
-                                    tied_weights=True))
+    stack = stackae.build(
+        StackSpec(input_dim=10, encoder=[{"units": 6}, {"units": 3}], tied_weights=True)
+    )
     layer = first_widening_layer(stack)
     assert layer.name == "decoder_1"
     np.testing.assert_array_equal(
@@ -81,8 +84,9 @@ def test_model_that_never_widens_names_the_model():
 
 
 def test_convolutions_are_skipped():
-    stack = stackae.build(StackSpec(input_shape=(4, 4, 1), encoder=[
-        {"kind": "conv2d", "units": 8}, {"units": 3}]))
+    stack = stackae.build(
+        StackSpec(input_shape=(4, 4, 1), encoder=[{"kind": "conv2d", "units": 8}, {"units": 3}])
+    )
     # The conv kernels are 4-D: the first 2-D widening matrix is the dense mirror.
     assert first_widening_kernel(stack).shape == (3, 128)
 

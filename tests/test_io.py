@@ -14,7 +14,10 @@ def test_save_load_round_trip_keeps_sharing(tmp_path, unit_data):
     stack.fit(unit_data, epochs=1, verbose=0, seed=0)
     folder = stack.save(tmp_path / "model")
     assert sorted(p.name for p in folder.iterdir()) == [
-        "autoencoder.weights.h5", "spec.yaml", "stackae.json"]
+        "autoencoder.weights.h5",
+        "spec.yaml",
+        "stackae.json",
+    ]
     loaded = stackae.load(folder)
     np.testing.assert_array_equal(loaded.reconstruct(unit_data), stack.reconstruct(unit_data))
     # Still one set of layers: training the loaded autoencoder moves its encoder.

@@ -16,7 +16,9 @@ def test_gaussian_statistics_and_clipping():
     assert abs(float((noisy - x).std()) - 0.1) < 0.005
     edge = GaussianNoise(stddev=0.5).apply(np.zeros((50, 50), dtype="float32"), seed=0)
     assert edge.min() == 0.0 and edge.max() <= 1.0
-    unclipped = GaussianNoise(stddev=0.5, clip=None).apply(np.zeros((50, 50), dtype="float32"), seed=0)
+    unclipped = GaussianNoise(stddev=0.5, clip=None).apply(
+        np.zeros((50, 50), dtype="float32"), seed=0
+    )
     assert unclipped.min() < 0
 
 

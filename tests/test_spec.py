@@ -28,8 +28,14 @@ def test_mirror_copies_bias_initializer_and_penalties_but_not_dropout():
     spec = StackSpec(
         input_dim=10,
         encoder=[
-            LayerSpec(units=6, use_bias=False, kernel_initializer="he_normal", kernel_l2=0.01,
-                      dropout=0.2, activity_l1=0.001),
+            LayerSpec(
+                units=6,
+                use_bias=False,
+                kernel_initializer="he_normal",
+                kernel_l2=0.01,
+                dropout=0.2,
+                activity_l1=0.001,
+            ),
             LayerSpec(units=3, activation="tanh"),
         ],
         output_activation="sigmoid",
@@ -43,15 +49,24 @@ def test_mirror_copies_bias_initializer_and_penalties_but_not_dropout():
 def test_book_preset_reproduces_the_non_mirrored_decoder():
     book = StackSpec.from_preset("skansi_book")
     assert [(d.units, d.activation) for d in book.decoder_layers] == [
-        (64, "relu"), (128, "sigmoid"), (784, "relu")]
+        (64, "relu"),
+        (128, "sigmoid"),
+        (784, "relu"),
+    ]
     assert book == StackSpec.parse(BOOK)
     assert book.to_shorthand() == BOOK
 
 
 @pytest.mark.parametrize(
     "text",
-    ["784-128:relu-64:tanh-32:relu", BOOK, "10-5:sigmoid|linear", "28x28x1-64:relu-8:tanh|sigmoid",
-     "3-2:elu", "100-50:selu-20:gelu-5:linear"],
+    [
+        "784-128:relu-64:tanh-32:relu",
+        BOOK,
+        "10-5:sigmoid|linear",
+        "28x28x1-64:relu-8:tanh|sigmoid",
+        "3-2:elu",
+        "100-50:selu-20:gelu-5:linear",
+    ],
 )
 def test_shorthand_round_trip(text):
     spec = StackSpec.parse(text)
@@ -69,8 +84,12 @@ def test_shorthand_defaults_activation_to_relu_and_one_layer_override_is_canonic
 
 
 def test_yaml_file_round_trip(tmp_path):
-    spec = StackSpec(input_dim=20, encoder=[{"units": 8, "dropout": 0.1, "kernel_l1": 1e-4}],
-                     tied_weights=True, output_activation="sigmoid")
+    spec = StackSpec(
+        input_dim=20,
+        encoder=[{"units": 8, "dropout": 0.1, "kernel_l1": 1e-4}],
+        tied_weights=True,
+        output_activation="sigmoid",
+    )
     path = tmp_path / "spec.yaml"
     spec.to_yaml(path)
     assert StackSpec.from_yaml(path) == spec
@@ -86,38 +105,74 @@ def test_shorthand_refuses_what_it_cannot_write():
 @pytest.mark.parametrize(
     "data, fragment",
     [
-        ({"input_dim": 4, "encoder": [{"units": -3}]},
-         r"encoder\[0\]\.units: `units` must be a positive integer\. Received: units=-3"),
+        (
+            {"input_dim": 4, "encoder": [{"units": -3}]},
+            r"encoder\[0\]\.units: `units` must be a positive integer\. Received: units=-3",
+        ),
         ({"input_dim": 4, "encoder": [{"units": 2.5}]}, r"Received: units=2\.5"),
         ({"input_dim": 4, "encoder": [{"units": True}]}, r"Received: units=True"),
-        ({"input_dim": 4, "encoder": [{"units": 2, "activation": "rleu"}]},
-         r"Did you mean 'relu'\?.*Allowed: .*linear.*Received: activation='rleu'"),
+        (
+            {"input_dim": 4, "encoder": [{"units": 2, "activation": "rleu"}]},
+            r"Did you mean 'relu'\?.*Allowed: .*linear.*Received: activation='rleu'",
+        ),
         ({"input_dim": 4, "encoder": []}, r"at least one layer.*Received: encoder=\[\]"),
         ({"encoder": [{"units": 2}]}, r"exactly one of `input_dim`.*Received: input_dim=None"),
         ({"input_dim": 4, "input_shape": [4], "encoder": [{"units": 2}]}, r"exactly one"),
         ({"input_dim": 0, "encoder": [{"units": 2}]}, r"Received: input_dim=0"),
-        ({"input_dim": 4, "encoder": [{"units": 2}, {"units": 1}], "decoder_activations": ["relu"]},
-         r"one activation per decoder layer.*2 for this encoder.*\(1 items\)"),
-        ({"input_dim": 4, "encoder": [{"units": 2}, {"units": 1}],
-          "decoder_activations": ["relu", "tanh"], "output_activation": "sigmoid"},
-         r"contradicts.*Received: output_activation='sigmoid'"),
+        (
+            {
+                "input_dim": 4,
+                "encoder": [{"units": 2}, {"units": 1}],
+                "decoder_activations": ["relu"],
+            },
+            r"one activation per decoder layer.*2 for this encoder.*\(1 items\)",
+        ),
+        (
+            {
+                "input_dim": 4,
+                "encoder": [{"units": 2}, {"units": 1}],
+                "decoder_activations": ["relu", "tanh"],
+                "output_activation": "sigmoid",
+            },
+            r"contradicts.*Received: output_activation='sigmoid'",
+        ),
         ({"input_dim": 4, "encoder": [{"units": 2, "dropout": 1.0}]}, r"Received: dropout=1\.0"),
         ({"input_dim": 4, "encoder": [{"units": 2, "kernel_l2": -1}]}, r"Received: kernel_l2=-1"),
-        ({"input_dim": 4, "encoder": [{"units": 2, "kernel_initializer": "glorot"}]},
-         r"Received: kernel_initializer='glorot'"),
-        ({"input_dim": 4, "encoder": [{"units": 2, "kind": "lstm"}]},
-         r"known kinds are: .*conv2d, dense.*Received: kind='lstm'"),
-        ({"input_dim": 4, "encoder": [{"units": 2, "options": {"kernel_size": 3}}]},
-         r"encoder\[0\]\.options\.kernel_size: Extra inputs"),
-        ({"input_shape": [28, 28, 1], "encoder": [{"kind": "conv2d", "units": 4,
-                                                   "options": {"strides": 3}}]},
-         r"not a multiple of the stride"),
-        ({"input_dim": 8, "encoder": [{"units": 4}, {"kind": "conv2d", "units": 3}]},
-         r"needs a per-sample input of rank 3"),
-        ({"input_shape": [8, 8, 1], "encoder": [{"kind": "conv2d", "units": 2}],
-          "tied_weights": True}, r"`conv2d` \(encoder\[0\]\) does not"),
-        ({"input_dim": 4, "encoder": [{"units": 2}], "colour": "red"},
-         r"colour: Extra inputs are not permitted\. Received: colour='red'"),
+        (
+            {"input_dim": 4, "encoder": [{"units": 2, "kernel_initializer": "glorot"}]},
+            r"Received: kernel_initializer='glorot'",
+        ),
+        (
+            {"input_dim": 4, "encoder": [{"units": 2, "kind": "lstm"}]},
+            r"known kinds are: .*conv2d, dense.*Received: kind='lstm'",
+        ),
+        (
+            {"input_dim": 4, "encoder": [{"units": 2, "options": {"kernel_size": 3}}]},
+            r"encoder\[0\]\.options\.kernel_size: Extra inputs",
+        ),
+        (
+            {
+                "input_shape": [28, 28, 1],
+                "encoder": [{"kind": "conv2d", "units": 4, "options": {"strides": 3}}],
+            },
+            r"not a multiple of the stride",
+        ),
+        (
+            {"input_dim": 8, "encoder": [{"units": 4}, {"kind": "conv2d", "units": 3}]},
+            r"needs a per-sample input of rank 3",
+        ),
+        (
+            {
+                "input_shape": [8, 8, 1],
+                "encoder": [{"kind": "conv2d", "units": 2}],
+                "tied_weights": True,
+            },
+            r"`conv2d` \(encoder\[0\]\) does not",
+        ),
+        (
+            {"input_dim": 4, "encoder": [{"units": 2}], "colour": "red"},
+            r"colour: Extra inputs are not permitted\. Received: colour='red'",
+        ),
     ],
 )
 def test_spec_errors_name_field_and_received_value(data, fragment):

@@ -12,8 +12,16 @@ from stackae.training import TrainingConfig, check_data
 
 def test_fit_trains_noisy_to_clean_and_loss_goes_down(unit_data):
     stack = stackae.build("16-8:relu-4:relu|sigmoid", seed=0)
-    history = stack.fit(unit_data, epochs=8, noise="gaussian:0.1", optimizer="adam",
-                        learning_rate=0.01, verbose=0, seed=0, batch_size=32)
+    history = stack.fit(
+        unit_data,
+        epochs=8,
+        noise="gaussian:0.1",
+        optimizer="adam",
+        learning_rate=0.01,
+        verbose=0,
+        seed=0,
+        batch_size=32,
+    )
     losses = history.history["loss"]
     assert losses[-1] < 0.6 * losses[0]
     assert stack.history is history
@@ -28,8 +36,16 @@ def test_the_model_sees_noisy_input_but_is_scored_on_clean_targets(unit_data):
     stack.autoencoder.get_layer("decoder_1").set_weights([np.eye(16), np.zeros(16)])
     layer.set_weights([np.eye(16), np.zeros(16)])
     x = np.full((512, 16), 0.5, dtype="float32")
-    history = stack.fit(x, epochs=1, noise="masking:0.5", optimizer="sgd", learning_rate=1e-12,
-                        verbose=0, seed=0, batch_size=512)
+    history = stack.fit(
+        x,
+        epochs=1,
+        noise="masking:0.5",
+        optimizer="sgd",
+        learning_rate=1e-12,
+        verbose=0,
+        seed=0,
+        batch_size=512,
+    )
     # Half the values become 0 (error 0.25 each): mse ~ 0.125. Clean training would give 0.
     assert history.history["mse"][0] == pytest.approx(0.125, abs=0.01)
 
@@ -42,12 +58,25 @@ def test_noise_is_fresh_every_batch_inside_the_train_step():
             seen.append(float(logs["loss"]))
 
     stack = stackae.build("8-8:linear|linear", seed=0)
-    for layer in (stack.autoencoder.get_layer("encoder_1"), stack.autoencoder.get_layer("decoder_1")):
+    for layer in (
+        stack.autoencoder.get_layer("encoder_1"),
+        stack.autoencoder.get_layer("decoder_1"),
+    ):
         layer.set_weights([np.eye(8), np.zeros(8)])
     x = np.full((64, 8), 0.5, dtype="float32")
     # One batch per epoch, same data every time: only fresh noise makes the losses differ.
-    stack.fit(x, epochs=4, batch_size=64, noise="gaussian:0.2", optimizer="sgd", learning_rate=1e-12,
-              verbose=0, callbacks=[Record()], shuffle=False, steps_per_execution=1)
+    stack.fit(
+        x,
+        epochs=4,
+        batch_size=64,
+        noise="gaussian:0.2",
+        optimizer="sgd",
+        learning_rate=1e-12,
+        verbose=0,
+        callbacks=[Record()],
+        shuffle=False,
+        steps_per_execution=1,
+    )
     assert len(set(np.round(seen, 8))) == 4
 
 
@@ -56,7 +85,9 @@ def test_evaluate_reports_clean_and_noisy_errors(unit_data):
     stack.fit(unit_data, epochs=5, noise="gaussian:0.05", learning_rate=0.01, verbose=0, seed=0)
     metrics = stack.evaluate(unit_data, noise="salt_and_pepper:0.3", seed=0)
     reconstruction = stack.reconstruct(unit_data)
-    assert metrics["mse_clean"] == pytest.approx(float(np.mean((reconstruction - unit_data) ** 2)), rel=1e-5)
+    assert metrics["mse_clean"] == pytest.approx(
+        float(np.mean((reconstruction - unit_data) ** 2)), rel=1e-5
+    )
     assert metrics["sse_clean"] == pytest.approx(16 * metrics["mse_clean"], rel=1e-5)
     assert metrics["mse_noisy"] > metrics["mse_clean"]
 
@@ -91,12 +122,23 @@ def test_pretraining_mechanics(unit_data):
     stackae.training.keras.Model.fit = spy
     try:
         initial = [w.copy() for w in stack.autoencoder.get_weights()]
-        result = stack.pretrain(unit_data, epochs=[4, 4, 4], noise="masking:0.1",
-                                learning_rate=0.01, verbose=0, seed=0, fine_tune_epochs=2)
+        result = stack.pretrain(
+            unit_data,
+            epochs=[4, 4, 4],
+            noise="masking:0.1",
+            learning_rate=0.01,
+            verbose=0,
+            seed=0,
+            fine_tune_epochs=2,
+        )
     finally:
         stackae.training.keras.Model.fit = original
     assert [name for name, *_ in calls] == [
-        "pretrain_stage_1", "pretrain_stage_2", "pretrain_stage_3", "denoising_trainer"]
+        "pretrain_stage_1",
+        "pretrain_stage_2",
+        "pretrain_stage_3",
+        "denoising_trainer",
+    ]
     # encoder_1 moves during its own phase only, not during the later layer-wise phases.
     assert not np.array_equal(calls[0][1][0], calls[0][2][0])
     for _, before, after in calls[1:3]:
@@ -111,8 +153,12 @@ def test_pretraining_mechanics(unit_data):
 
 
 def test_pretraining_works_with_tied_weights(unit_data):
-    spec = stackae.StackSpec(input_dim=16, encoder=[{"units": 8}, {"units": 4}], tied_weights=True,
-                             output_activation="sigmoid")
+    spec = stackae.StackSpec(
+        input_dim=16,
+        encoder=[{"units": 8}, {"units": 4}],
+        tied_weights=True,
+        output_activation="sigmoid",
+    )
     stack = stackae.build(spec, seed=0)
     result = stack.pretrain(unit_data, epochs=3, learning_rate=0.01, verbose=0, seed=0)
     assert all(h.history["loss"][-1] < h.history["loss"][0] for h in result["layers"])
@@ -144,14 +190,26 @@ def test_checkpoint_resume_finishes_with_the_same_epoch_count(unit_data, tmp_pat
     assert saved
 
 
-def test_divergence_stops_with_a_clear_error_and_keeps_the_last_good_checkpoint(unit_data, tmp_path):
+def test_divergence_stops_with_a_clear_error_and_keeps_the_last_good_checkpoint(
+    unit_data, tmp_path
+):
     stack = stackae.build("16-8:linear|linear", seed=0)
     folder = tmp_path / "ckpt"
     stack.fit(unit_data, epochs=1, verbose=0, seed=0, checkpoint_dir=folder, optimizer="sgd")
     good = (folder / "state.json").read_text()
-    with pytest.raises(stackae.TrainingDivergedError, match=r"epoch 2.*learning_rate.*last good epoch"):
-        stack.fit(unit_data * 1e4, epochs=3, verbose=0, optimizer="sgd", learning_rate=1e3,
-                  checkpoint_dir=folder, batch_size=16, steps_per_execution=1)
+    with pytest.raises(
+        stackae.TrainingDivergedError, match=r"epoch 2.*learning_rate.*last good epoch"
+    ):
+        stack.fit(
+            unit_data * 1e4,
+            epochs=3,
+            verbose=0,
+            optimizer="sgd",
+            learning_rate=1e3,
+            checkpoint_dir=folder,
+            batch_size=16,
+            steps_per_execution=1,
+        )
     assert (folder / "state.json").read_text() == good
 
 
