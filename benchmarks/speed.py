@@ -143,7 +143,7 @@ def _torch(epochs: int, optimizer: str) -> dict:
 
 
 def compute_bound(samples: int = 60000) -> dict:
-    """FLOPs of one epoch (forward + backward = 3x forward matmuls) over this machine's BLAS rate."""
+    """FLOPs of one epoch (forward + backward = 3x the forward matmuls) over the BLAS rate."""
     import numpy as np
 
     flops = 3 * 2 * samples * sum(a * b for a, b in LAYERS)
@@ -222,7 +222,8 @@ def main() -> None:
         f"optimizer {args.optimizer}; {os.cpu_count()} CPU cores\n"
     )
     print(
-        "| # | run | s/epoch (steady) | samples/s | x row 1 | % of compute bound | test MSE noisy->clean |"
+        "| # | run | s/epoch (steady) | samples/s | x row 1 | % of compute bound "
+        "| test MSE noisy->clean |"
     )
     print("|---|---|---|---|---|---|---|")
     base = None
