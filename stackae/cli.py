@@ -176,7 +176,7 @@ def _train(args: argparse.Namespace) -> int:
         )
     elif resumed:
         print(f"stackae: resuming after epoch {resumed} from {checkpoints}")
-    log = checkpoints / "history.partial.csv"
+    log = checkpoints / "history.log.csv"
     checkpoints.mkdir(parents=True, exist_ok=True)
     stack.fit(
         x_train,

@@ -221,6 +221,11 @@ class ResumableCheckpoint(keras.callbacks.Callback):
         state = json.loads(state_path.read_text())
         return int(state["epoch"]), Path(directory) / state["weights"]
 
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        # Temporary files of a process killed mid-write: never read, safe to drop.
+        for stale in self.directory.glob(".*.partial*"):
+            stale.unlink(missing_ok=True)
+
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         loss = (logs or {}).get("loss")
         if self.model.stop_training or loss is None or not math.isfinite(float(loss)):
