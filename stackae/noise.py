@@ -92,13 +92,20 @@ class GaussianNoise(_BaseNoise):
         return noisy if self.clip is None else ops.clip(noisy, self.clip[0], self.clip[1])
 
 
-def _check_rate(value: float) -> float:
-    if not 0.0 <= value <= 1.0:
-        raise ValueError(f"`rate` must be a fraction in [0, 1]. Received: rate={value!r}")
-    return value
+class _RateNoise(_BaseNoise):
+    """A noise that corrupts a fraction ``rate`` of the inputs."""
+
+    rate: float
+
+    @field_validator("rate")
+    @classmethod
+    def _rate(cls, value: float) -> float:
+        if not 0.0 <= value <= 1.0:
+            raise ValueError(f"`rate` must be a fraction in [0, 1]. Received: rate={value!r}")
+        return value
 
 
-class MaskingNoise(_BaseNoise):
+class MaskingNoise(_RateNoise):
     """Set a random fraction ``rate`` of the inputs to ``value`` (zero by default).
 
     Args:
@@ -110,11 +117,6 @@ class MaskingNoise(_BaseNoise):
     rate: float = 0.25
     value: float = 0.0
 
-    @field_validator("rate")
-    @classmethod
-    def _rate(cls, value: float) -> float:
-        return _check_rate(value)
-
     def corrupt(self, x: Any, seed: Any) -> Any:
         from keras import ops, random
 
@@ -122,7 +124,7 @@ class MaskingNoise(_BaseNoise):
         return ops.where(keep, x, ops.cast(self.value, x.dtype))
 
 
-class SaltAndPepperNoise(_BaseNoise):
+class SaltAndPepperNoise(_RateNoise):
     """Set a fraction ``rate`` of the inputs to ``low`` or ``high``, with equal chance.
 
     Args:
@@ -135,11 +137,6 @@ class SaltAndPepperNoise(_BaseNoise):
     rate: float = 0.1
     low: float = 0.0
     high: float = 1.0
-
-    @field_validator("rate")
-    @classmethod
-    def _rate(cls, value: float) -> float:
-        return _check_rate(value)
 
     @model_validator(mode="after")
     def _range(self) -> SaltAndPepperNoise:
