@@ -31,7 +31,8 @@ def test_pipeline_grid_search_over_code_size(unit_data):
         MinMaxScaler(),
         StackedAutoencoderTransformer(
             encoder=(8, 2),
-            epochs=3,
+            activation="tanh",
+            epochs=20,
             batch_size=32,
             seed=0,
             learning_rate=0.01,
