@@ -6,12 +6,16 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["pca_baseline", "probe_accuracy"]
+__all__ = ["pca_baseline", "probe_accuracy", "reconstruction_errors"]
 
 
-def _errors(clean: np.ndarray, reconstruction: np.ndarray) -> tuple[float, float]:
-    squared = np.square(reconstruction.astype("float64") - clean.astype("float64"))
-    return float(squared.mean()), float(squared.reshape(len(squared), -1).sum(axis=1).mean())
+def reconstruction_errors(
+    clean: np.ndarray, reconstruction: np.ndarray, suffix: str
+) -> dict[str, float]:
+    """``mse_{suffix}`` (mean of all values) and ``sse_{suffix}`` (summed per sample, averaged)."""
+    squared = np.square(reconstruction.astype("float64") - clean.reshape(reconstruction.shape))
+    per_sample = squared.reshape(len(squared), -1).sum(axis=1)
+    return {f"mse_{suffix}": float(squared.mean()), f"sse_{suffix}": float(per_sample.mean())}
 
 
 def pca_baseline(
@@ -40,13 +44,14 @@ def pca_baseline(
     flat_train = x_train.reshape(len(x_train), -1)
     flat_test = x_test.reshape(len(x_test), -1)
     pca = PCA(n_components=n_components, random_state=seed).fit(flat_train)
-    results: dict[str, float] = {}
-    mse, sse = _errors(flat_test, pca.inverse_transform(pca.transform(flat_test)))
-    results.update(mse_clean=mse, sse_clean=sse)
+    results = reconstruction_errors(
+        flat_test, pca.inverse_transform(pca.transform(flat_test)), "clean"
+    )
     if noisy_test is not None:
         noisy = noisy_test.reshape(len(noisy_test), -1)
-        mse, sse = _errors(flat_test, pca.inverse_transform(pca.transform(noisy)))
-        results.update(mse_noisy=mse, sse_noisy=sse)
+        results.update(
+            reconstruction_errors(flat_test, pca.inverse_transform(pca.transform(noisy)), "noisy")
+        )
     return results
 
 

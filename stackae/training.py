@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import keras
 import numpy as np
 
+from stackae.baselines import reconstruction_errors
 from stackae.config import TrainingConfig
 from stackae.errors import DataError, TrainingDivergedError
 from stackae.layers import Corruption
@@ -545,15 +546,11 @@ def evaluate(
         ['mse_clean', 'mse_noisy', 'sse_clean', 'sse_noisy']
     """
     clean = check_data(x, stack.spec.resolved_input_shape)
-    results = _errors(clean, stack.reconstruct(clean, batch_size=batch_size), "clean")
+    results = reconstruction_errors(clean, stack.reconstruct(clean, batch_size=batch_size), "clean")
     parsed = parse_noise(noise)
     if parsed is not None:
         noisy = parsed.apply(clean, seed=seed)
-        results.update(_errors(clean, stack.reconstruct(noisy, batch_size=batch_size), "noisy"))
+        results.update(
+            reconstruction_errors(clean, stack.reconstruct(noisy, batch_size=batch_size), "noisy")
+        )
     return results
-
-
-def _errors(clean: np.ndarray, reconstruction: np.ndarray, suffix: str) -> dict[str, float]:
-    squared = np.square(reconstruction.astype("float64") - clean.reshape(reconstruction.shape))
-    per_sample = squared.reshape(len(squared), -1).sum(axis=1)
-    return {f"mse_{suffix}": float(squared.mean()), f"sse_{suffix}": float(per_sample.mean())}
