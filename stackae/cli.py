@@ -61,13 +61,18 @@ def load_data(
     ``x_train``/``x_test`` (and ``y_train``/``y_test``) or a single ``x`` (and ``y``); a single
     array is split, its last ``test_fraction`` becoming the test set.
     """
-    y_train = y_test = None
+    x_train: np.ndarray
+    x_test: np.ndarray | None
+    y_train: np.ndarray | None = None
+    y_test: np.ndarray | None = None
     if source == "mnist":
         from stackae.datasets import load_mnist
 
         (x_train, y_train), (x_test, y_test) = load_mnist()
         x_train, x_test = x_train.astype("float32") / 255.0, x_test.astype("float32") / 255.0
     else:
+        x: np.ndarray | None = None
+        y: np.ndarray | None = None
         path = Path(source)
         if not path.is_file():
             raise DataError(
@@ -84,7 +89,6 @@ def load_data(
                 if "x_train" in arrays:
                     x_train, x_test = arrays["x_train"], arrays.get("x_test")
                     y_train, y_test = arrays.get("y_train"), arrays.get("y_test")
-                    x = None
                 elif "x" in arrays:
                     x, y = arrays["x"], arrays.get("y")
                 else:
@@ -102,8 +106,7 @@ def load_data(
             if isinstance(error, DataError):
                 raise
             raise DataError(f"Cannot read the data file '{path}': {error}") from None
-        if suffix != ".npz" or x is not None:
-            y = locals().get("y")
+        if x is not None:
             cut = len(x) - max(1, int(round(len(x) * test_fraction)))
             if cut <= 0:
                 raise DataError(f"Too few samples to hold out a test set. Received: {len(x)} rows")
@@ -131,7 +134,7 @@ def _train(args: argparse.Namespace) -> int:
             "epochs": args.epochs, "batch_size": args.batch_size, "noise": args.noise,
             "optimizer": args.optimizer, "learning_rate": args.learning_rate,
             "loss": args.loss, "pretrain_epochs": args.pretrain_epochs, "seed": args.seed,
-            "validation_split": args.validation_split,
+            "validation_split": args.validation_split, "distribute": args.distribute,
         }.items()
         if value is not None
     }  # fmt: skip
@@ -339,6 +342,11 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--pretrain-epochs", type=int, help="layer-wise pretraining per layer")
     train.add_argument("--validation-split", type=float)
     train.add_argument("--seed", type=int)
+    train.add_argument(
+        "--distribute",
+        choices=("none", "data_parallel"),
+        help="data_parallel: replicate the model on every device, split each batch",
+    )
     train.add_argument(
         "--verbose",
         type=int,

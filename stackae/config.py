@@ -19,7 +19,7 @@ OPTIMIZERS = ("adadelta", "adafactor", "adagrad", "adam", "adamax", "adamw", "ft
 class TrainingConfig(ValidatedModel):
     """Training settings, as written in a YAML file's ``training:`` section or in Python.
 
-    Args:
+    Attributes:
         epochs: Epochs of (fine-tuning) training.
         batch_size: Samples per gradient step.
         optimizer: Name of a Keras optimizer.
@@ -30,6 +30,7 @@ class TrainingConfig(ValidatedModel):
         pretrain_epochs: Epochs of greedy layer-wise pretraining per layer (0: none).
         seed: Seed for initial weights, shuffling, dropout and noise.
         steps_per_execution: Train steps run per call into the compiled function.
+        distribute: ``"none"`` or ``"data_parallel"`` (every device; see ``docs/distributed.md``).
     """
 
     epochs: int = 10
@@ -42,6 +43,7 @@ class TrainingConfig(ValidatedModel):
     pretrain_epochs: int = 0
     seed: int | None = None
     steps_per_execution: int = 16
+    distribute: Literal["none", "data_parallel"] = "none"
 
     @field_validator("noise", mode="before")
     @classmethod

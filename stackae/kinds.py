@@ -191,7 +191,7 @@ def _dense_tied_decoder(encoder_layer: Any, layer: LayerSpec, output_shape: Shap
 class Conv2DOptions(BaseModel):
     """Options of the ``conv2d`` kind (mirrored by ``Conv2DTranspose``).
 
-    Args:
+    Attributes:
         kernel_size: Height and width of the window, one int for a square one.
         strides: Step of the window, one int for both axes.
         padding: ``"same"`` or ``"valid"``, as in ``keras.layers.Conv2D``.

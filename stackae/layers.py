@@ -139,9 +139,10 @@ class Corruption(keras.layers.Layer):
 
     def __init__(self, noise: Any, seed: int | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.noise = parse_noise(noise)
-        if self.noise is None:
+        parsed = parse_noise(noise)
+        if parsed is None:
             raise ValueError("`Corruption` needs a noise. Received: noise=None")
+        self.noise = parsed
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.supports_masking = True
@@ -149,7 +150,7 @@ class Corruption(keras.layers.Layer):
     def call(self, inputs: Any, training: bool | None = None) -> Any:
         if not training:
             return inputs
-        return self.noise.corrupt(inputs, self.seed_generator)
+        return self.noise.corrupt(inputs, _per_replica(self.seed_generator))
 
     def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
         return input_shape
@@ -160,3 +161,30 @@ class Corruption(keras.layers.Layer):
             "noise": self.noise.model_dump(mode="json"),
             "seed": self.seed,
         }
+
+
+class _ReplicaSeed(keras.random.SeedGenerator):
+    """A generator's next seed, shifted by the tf.distribute replica id."""
+
+    def __init__(self, inner: keras.random.SeedGenerator, replica: Any) -> None:
+        # No super().__init__(): this draws from ``inner`` and owns no state variable.
+        self.inner = inner
+        self.replica = replica
+
+    def next(self, ordered: bool = True) -> Any:
+        seed = self.inner.next(ordered)
+        return seed + keras.ops.cast(keras.ops.stack([0, self.replica]), seed.dtype)
+
+
+def _per_replica(generator: keras.random.SeedGenerator) -> keras.random.SeedGenerator:
+    """Under tf.distribute every replica holds a copy of the generator's state, so replicas
+    would corrupt their shares of a batch identically; shifting by the replica id keeps the
+    draws independent. (JAX's DataParallel draws once for the whole batch.)"""
+    if keras.backend.backend() != "tensorflow":
+        return generator
+    import tensorflow as tf
+
+    context = tf.distribute.get_replica_context()
+    if context is None or context.num_replicas_in_sync == 1:
+        return generator
+    return _ReplicaSeed(generator, context.replica_id_in_sync_group)

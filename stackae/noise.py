@@ -60,7 +60,7 @@ class _BaseNoise(ValidatedModel):
 class GaussianNoise(_BaseNoise):
     """Add ``N(0, stddev^2)`` noise, then clip (the book's ``noise_rate`` is ``stddev``).
 
-    Args:
+    Attributes:
         stddev: Standard deviation of the added noise, ``>= 0``.
         clip: ``(low, high)`` range the result is clipped to, or ``None`` for no clipping.
     """
@@ -108,7 +108,7 @@ class _RateNoise(_BaseNoise):
 class MaskingNoise(_RateNoise):
     """Set a random fraction ``rate`` of the inputs to ``value`` (zero by default).
 
-    Args:
+    Attributes:
         rate: Fraction of inputs masked, in ``[0, 1]``.
         value: What a masked input becomes.
     """
@@ -127,7 +127,7 @@ class MaskingNoise(_RateNoise):
 class SaltAndPepperNoise(_RateNoise):
     """Set a fraction ``rate`` of the inputs to ``low`` or ``high``, with equal chance.
 
-    Args:
+    Attributes:
         rate: Fraction of inputs replaced, in ``[0, 1]``.
         low: The "pepper" value.
         high: The "salt" value.
@@ -169,7 +169,7 @@ def parse_noise(value: Any) -> GaussianNoise | MaskingNoise | SaltAndPepperNoise
     Raises:
         SpecError: With the allowed kinds, if the value cannot be read.
     """
-    if value is None or isinstance(value, _BaseNoise):
+    if value is None or isinstance(value, GaussianNoise | MaskingNoise | SaltAndPepperNoise):
         return value
     if isinstance(value, str):
         kind, _, amount = value.partition(":")

@@ -92,7 +92,7 @@ def _positive_int(value: Any, field: str) -> int:
 class LayerSpec(ValidatedModel):
     """One encoder layer; its decoder mirror is derived from it.
 
-    Args:
+    Attributes:
         units: Positive integer, width of the layer's output: units of a ``dense`` layer, output
             channels (filters) of a ``conv2d`` one.
         activation: Name of a Keras activation (``"relu"``, ``"tanh"``, ``"linear"``, ...).
@@ -186,7 +186,7 @@ _Stage = tuple[Shape, bool, Shape, Shape]
 class StackSpec(ValidatedModel):
     """A stacked autoencoder: input, encoder layers, and how the decoder mirrors them.
 
-    Args:
+    Attributes:
         input_dim: Width of a flat input (``784`` for MNIST as vectors). Give this or
             ``input_shape``.
         input_shape: Per-sample shape of a multi-dimensional input, e.g. ``(28, 28, 1)`` for

@@ -20,6 +20,7 @@ import numpy as np
 
 from stackae.baselines import reconstruction_errors
 from stackae.config import TrainingConfig
+from stackae.distribute import distribution_scope, resolve_distribution
 from stackae.errors import DataError, TrainingDivergedError
 from stackae.layers import Corruption
 from stackae.noise import parse_noise
@@ -293,6 +294,7 @@ def fit(
     shuffle: bool = True,
     steps_per_execution: int = 16,
     jit_compile: Any = "auto",
+    distribute: Any = None,
 ) -> keras.callbacks.History:
     """Train the autoencoder to map corrupted inputs back to the clean ones.
 
@@ -319,6 +321,10 @@ def fit(
         steps_per_execution: Train steps per call into the compiled function; larger values
             cut the per-step overhead that dominates small networks.
         jit_compile: Passed to ``Model.compile`` (XLA).
+        distribute: ``None`` (one device), ``"data_parallel"`` (replicate the model on every
+            device and split each batch: ``keras.distribution.DataParallel`` on JAX,
+            ``tf.distribute.MirroredStrategy`` on TensorFlow), or a strategy/distribution
+            object. ``batch_size`` stays the global batch. See ``docs/distributed.md``.
 
     Returns:
         The Keras ``History`` (also kept as ``stack.history``), with ``loss``, ``mse`` and
@@ -353,42 +359,48 @@ def fit(
     if seed is not None:
         keras.utils.set_random_seed(seed)
 
-    trainer = _trainer(stack, noise, seed)
-    trainer.compile(
-        optimizer=_make_optimizer(optimizer, learning_rate),
-        loss=loss,
-        metrics=[keras.metrics.MeanSquaredError(name="mse"), SummedSquaredError()],
-        steps_per_execution=steps_per_execution,
-        jit_compile=jit_compile,
-    )
-    guard = _StopOnNonFinite()
-    all_callbacks = [guard, *callbacks]
-    initial_epoch = 0
-    if checkpoint_dir is not None:
-        initial_epoch, weights = ResumableCheckpoint.last_epoch(checkpoint_dir)
-        if weights is not None:
-            trainer.optimizer.build(trainer.trainable_variables)
-            trainer.load_weights(weights)
-        all_callbacks.append(ResumableCheckpoint(checkpoint_dir))
-
-    fit_args: dict[str, Any] = {
-        "epochs": epochs,
-        "initial_epoch": initial_epoch,
-        "callbacks": all_callbacks,
-        "verbose": verbose,
-        "validation_data": validation_data,
-    }
-    if streamed:
-        history = trainer.fit(_as_pairs(x), **fit_args)
-    else:
-        history = trainer.fit(
-            x,
-            x,
-            batch_size=batch_size,
-            shuffle=shuffle,
-            validation_split=validation_split,
-            **fit_args,
+    distribution = resolve_distribution(distribute)
+    if hasattr(distribution, "num_replicas_in_sync"):
+        # Keras' multi-step loop fails under tf.distribute ("You must feed a value for
+        # placeholder tensor ... while/cond"), so a strategy runs one step per call.
+        steps_per_execution = 1
+    with distribution_scope(stack, distribution):
+        trainer = _trainer(stack, noise, seed)
+        trainer.compile(
+            optimizer=_make_optimizer(optimizer, learning_rate),
+            loss=loss,
+            metrics=[keras.metrics.MeanSquaredError(name="mse"), SummedSquaredError()],
+            steps_per_execution=steps_per_execution,
+            jit_compile=jit_compile,
         )
+        guard = _StopOnNonFinite()
+        all_callbacks = [guard, *callbacks]
+        initial_epoch = 0
+        if checkpoint_dir is not None:
+            initial_epoch, weights = ResumableCheckpoint.last_epoch(checkpoint_dir)
+            if weights is not None:
+                trainer.optimizer.build(trainer.trainable_variables)
+                trainer.load_weights(weights)
+            all_callbacks.append(ResumableCheckpoint(checkpoint_dir))
+
+        fit_args: dict[str, Any] = {
+            "epochs": epochs,
+            "initial_epoch": initial_epoch,
+            "callbacks": all_callbacks,
+            "verbose": verbose,
+            "validation_data": validation_data,
+        }
+        if streamed:
+            history = trainer.fit(_as_pairs(x), **fit_args)
+        else:
+            history = trainer.fit(
+                x,
+                x,
+                batch_size=batch_size,
+                shuffle=shuffle,
+                validation_split=validation_split,
+                **fit_args,
+            )
     if guard.bad is not None:
         epoch, _, value = guard.bad
         kept = (
