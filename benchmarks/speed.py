@@ -25,6 +25,7 @@ ROWS = {
     "book_tf": ("tensorflow", "the book's code by hand (Keras fit, metrics=['accuracy'])"),
     "stackae_tf": ("tensorflow", "stackae default denoising fit, TensorFlow"),
     "stackae_jax": ("jax", "stackae default denoising fit, JAX"),
+    "stackae_torch": ("torch_keras", "stackae default denoising fit, Keras on torch"),
     "torch_loop": ("torch", "hand-written PyTorch loop"),
 }
 
@@ -173,6 +174,7 @@ def worker(name: str, epochs: int, optimizer: str) -> None:
         "book_tf": _book,
         "stackae_tf": _stackae,
         "stackae_jax": _stackae,
+        "stackae_torch": _stackae,
         "torch_loop": _torch,
     }[name]
     print("RESULT " + json.dumps(runner(epochs, optimizer)))
@@ -193,7 +195,7 @@ def main() -> None:
         backend, _ = ROWS[name]
         env = {
             **os.environ,
-            "KERAS_BACKEND": "tensorflow" if backend == "torch" else backend,
+            "KERAS_BACKEND": {"torch": "tensorflow", "torch_keras": "torch"}.get(backend, backend),
             "TF_CPP_MIN_LOG_LEVEL": "3",
         }
         proc = subprocess.run(

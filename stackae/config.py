@@ -29,7 +29,8 @@ class TrainingConfig(ValidatedModel):
         validation_split: Fraction of the training data held out for validation.
         pretrain_epochs: Epochs of greedy layer-wise pretraining per layer (0: none).
         seed: Seed for initial weights, shuffling, dropout and noise.
-        steps_per_execution: Train steps run per call into the compiled function.
+        steps_per_execution: Train steps run per call into the compiled function (``None``:
+            16 where the backend allows it, else 1).
         distribute: ``"none"`` or ``"data_parallel"`` (every device; see ``docs/distributed.md``).
     """
 
@@ -42,7 +43,7 @@ class TrainingConfig(ValidatedModel):
     validation_split: float = 0.0
     pretrain_epochs: int = 0
     seed: int | None = None
-    steps_per_execution: int = 16
+    steps_per_execution: int | None = None
     distribute: Literal["none", "data_parallel"] = "none"
 
     @field_validator("noise", mode="before")
@@ -52,8 +53,8 @@ class TrainingConfig(ValidatedModel):
 
     @field_validator("epochs", "batch_size", "steps_per_execution")
     @classmethod
-    def _positive(cls, value: int, info: Any) -> int:
-        if value <= 0:
+    def _positive(cls, value: int | None, info: Any) -> int | None:
+        if value is not None and value <= 0:
             raise ValueError(
                 f"`{info.field_name}` must be a positive integer. "
                 f"Received: {info.field_name}={value!r}"

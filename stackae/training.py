@@ -35,6 +35,7 @@ __all__ = [
     "pretrain",
     "evaluate",
     "check_data",
+    "ArrayBatches",
 ]
 
 # Range of each bounded output activation: data outside it cannot be reconstructed.
@@ -51,6 +52,19 @@ _OUTPUT_RANGES = {
     "softplus": (0.0, math.inf),
     "exponential": (0.0, math.inf),
 }
+
+
+def _release_pages(array: Any) -> None:
+    """Unmap the pages of a memory-mapped array read so far; the OS keeps them cached.
+
+    Only for read-only or shared mappings (``mode`` 'r'/'r+'): a copy-on-write mapping ('c')
+    could hold private changes that unmapping would discard.
+    """
+    mapping = getattr(array, "_mmap", None)
+    if mapping is not None and getattr(array, "mode", "c") in ("r", "r+"):
+        import mmap
+
+        mapping.madvise(mmap.MADV_DONTNEED)
 
 
 def _is_stream(x: Any) -> bool:
@@ -76,7 +90,8 @@ def check_data(
     loaded whole.
 
     Returns:
-        ``x`` as a float32 array (the same object when it already is one).
+        ``x`` as a float32 array (the same object when it already is one); a memory-mapped
+        array is returned as it is, to be read and converted a batch at a time.
 
     Raises:
         DataError: Describing the first problem found.
@@ -137,6 +152,7 @@ def check_data(
                 f"impute them before training. Received: {name}[{row}] has non-finite values"
             )
         low, high = min(low, float(chunk.min())), max(high, float(chunk.max()))
+        _release_pages(x)
     allowed = _OUTPUT_RANGES.get(output_activation or "")
     if allowed and (low < allowed[0] or high > allowed[1]):
         warnings.warn(
@@ -146,7 +162,84 @@ def check_data(
             UserWarning,
             stacklevel=3,
         )
-    return x if dtype == np.float32 else np.asarray(x, dtype="float32")
+    if dtype == np.float32 or isinstance(x, np.memmap):
+        return x
+    return np.asarray(x, dtype="float32")
+
+
+class ArrayBatches(keras.utils.PyDataset):
+    """(input, target) batches of an array, read one batch at a time, reshuffled every epoch.
+
+    Keras turns an array given to ``fit`` into tensors: a memory-mapped file would be read
+    whole, and on TensorFlow the input and the identical target become two full copies. This
+    hands Keras one batch at a time instead. In-memory arrays are shuffled by row; memory-mapped
+    ones by contiguous block of ``batch_size`` rows (cheap disk reads, coarser shuffling), and
+    the pages read are released again, so resident memory stays near one batch.
+
+    Args:
+        array: The data (any real dtype; batches are converted to float32).
+        batch_size: Rows per batch.
+        shuffle: Draw a new order every epoch.
+        seed: Seed of that order.
+        start: First row used.
+        stop: One past the last row used (default: the end).
+
+    Example:
+        >>> import numpy as np, tempfile, os
+        >>> from stackae.training import ArrayBatches
+        >>> path = os.path.join(tempfile.mkdtemp(), "x.npy")
+        >>> np.save(path, np.arange(20, dtype="uint8").reshape(10, 2))
+        >>> batches = ArrayBatches(np.load(path, mmap_mode="r"), 4, shuffle=False)
+        >>> len(batches), batches[2][0].tolist()
+        (3, [[16.0, 17.0], [18.0, 19.0]])
+    """
+
+    def __init__(
+        self,
+        array: np.ndarray,
+        batch_size: int,
+        *,
+        shuffle: bool = True,
+        seed: int | None = None,
+        start: int = 0,
+        stop: int | None = None,
+    ) -> None:
+        super().__init__()
+        self.array, self.batch_size = array, batch_size
+        self.start, self.stop = start, len(array) if stop is None else stop
+        self.shuffle = shuffle
+        self.by_block = isinstance(array, np.memmap)
+        count = self.stop - self.start
+        self.order = np.arange(math.ceil(count / batch_size) if self.by_block else count)
+        self.rng = np.random.default_rng(seed)
+        self._read = 0
+        if shuffle:
+            self.rng.shuffle(self.order)
+
+    def __len__(self) -> int:
+        return math.ceil(len(self.order) / (1 if self.by_block else self.batch_size))
+
+    def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        if self.by_block:
+            low = self.start + int(self.order[index]) * self.batch_size
+            rows = self.array[low : min(low + self.batch_size, self.stop)]
+        else:
+            picked = self.order[index * self.batch_size : (index + 1) * self.batch_size]
+            rows = self.array[self.start + np.sort(picked)]  # sorted: faster gathers
+        batch = np.asarray(rows, dtype="float32")
+        self._release(batch.nbytes)
+        return batch, batch
+
+    def _release(self, nbytes: int) -> None:
+        """Unmap the file pages read so far (every 64 MB); the OS keeps them cached."""
+        self._read += nbytes
+        if self._read > 64 * 2**20:
+            _release_pages(self.array)
+            self._read = 0
+
+    def on_epoch_end(self) -> None:
+        if self.shuffle:
+            self.rng.shuffle(self.order)
 
 
 @keras.saving.register_keras_serializable(package="stackae")
@@ -247,6 +340,21 @@ class ResumableCheckpoint(keras.callbacks.Callback):
                 old.unlink(missing_ok=True)
 
 
+def _steps_per_execution(requested: int | None, distribution: Any) -> int:
+    # Keras' torch trainer refuses more than one step per call, and its multi-step loop fails
+    # under tf.distribute ("You must feed a value for placeholder tensor ... while/cond").
+    single = keras.backend.backend() == "torch" or hasattr(distribution, "num_replicas_in_sync")
+    if requested is None:
+        return 1 if single else 16
+    if requested > 1 and single:
+        where = "torch backend" if keras.backend.backend() == "torch" else "tf.distribute strategy"
+        raise ValueError(
+            f"`steps_per_execution` must be 1 (or None) with the {where}. "
+            f"Received: steps_per_execution={requested}"
+        )
+    return requested
+
+
 def _trainer(stack: StackedAutoencoder, noise: Any, seed: int | None) -> keras.Model:
     inputs = keras.Input(shape=stack.spec.resolved_input_shape, name="clean_input")
     corrupted = inputs if noise is None else Corruption(noise, seed=seed, name="corruption")(inputs)
@@ -292,7 +400,7 @@ def fit(
     seed: int | None = None,
     checkpoint_dir: str | Path | None = None,
     shuffle: bool = True,
-    steps_per_execution: int = 16,
+    steps_per_execution: int | None = None,
     jit_compile: Any = "auto",
     distribute: Any = None,
 ) -> keras.callbacks.History:
@@ -300,8 +408,10 @@ def fit(
 
     Args:
         stack: The :class:`~stackae.StackedAutoencoder` to train (in place).
-        x: Clean training inputs: an array (memory-mapped too), a ``tf.data.Dataset`` or a
-            ``keras.utils.PyDataset`` yielding input batches. Targets are the inputs themselves.
+        x: Clean training inputs: an array, a memory-mapped array (``np.load(path,
+            mmap_mode="r")``, streamed a batch at a time by :class:`ArrayBatches`), a
+            ``tf.data.Dataset`` or a ``keras.utils.PyDataset`` yielding input batches. Targets
+            are the inputs themselves.
         epochs: Total number of epochs (a resumed run continues up to this number).
         batch_size: Samples per step (arrays only).
         noise: Corruption applied to each training batch (fresh every batch), e.g.
@@ -319,7 +429,8 @@ def fit(
             again with the same directory resumes after the last finished epoch.
         shuffle: Shuffle arrays every epoch.
         steps_per_execution: Train steps per call into the compiled function; larger values
-            cut the per-step overhead that dominates small networks.
+            cut the per-step overhead that dominates small networks. ``None``: 16, or 1 where
+            Keras allows only 1 (the torch backend, ``tf.distribute`` strategies).
         jit_compile: Passed to ``Model.compile`` (XLA).
         distribute: ``None`` (one device), ``"data_parallel"`` (replicate the model on every
             device and split each batch: ``keras.distribution.DataParallel`` on JAX,
@@ -360,10 +471,7 @@ def fit(
         keras.utils.set_random_seed(seed)
 
     distribution = resolve_distribution(distribute)
-    if hasattr(distribution, "num_replicas_in_sync"):
-        # Keras' multi-step loop fails under tf.distribute ("You must feed a value for
-        # placeholder tensor ... while/cond"), so a strategy runs one step per call.
-        steps_per_execution = 1
+    steps_per_execution = _steps_per_execution(steps_per_execution, distribution)
     with distribution_scope(stack, distribution):
         trainer = _trainer(stack, noise, seed)
         trainer.compile(
@@ -390,7 +498,17 @@ def fit(
             "verbose": verbose,
             "validation_data": validation_data,
         }
-        if streamed:
+        # On one TF device, batches from ArrayBatches save ~500 MB on MNIST at equal speed
+        # (docs/performance.md); tf.distribute keeps Keras' own array pipeline.
+        tf_arrays = keras.backend.backend() == "tensorflow" and distribution is None
+        if isinstance(x, np.memmap) or (not streamed and tf_arrays):
+            cut = len(x) - int(round(len(x) * validation_split))
+            if validation_split:
+                fit_args["validation_data"] = ArrayBatches(x, batch_size, shuffle=False, start=cut)
+            batches = ArrayBatches(x, batch_size, shuffle=shuffle, seed=seed, stop=cut)
+            # shuffle=False: the batches shuffle themselves; Keras would reorder them again.
+            history = trainer.fit(batches, shuffle=False, **fit_args)
+        elif streamed:
             history = trainer.fit(_as_pairs(x), **fit_args)
         else:
             history = trainer.fit(
@@ -440,7 +558,7 @@ def pretrain(
     fine_tune_epochs: int = 0,
     verbose: Any = "auto",
     seed: int | None = None,
-    steps_per_execution: int = 16,
+    steps_per_execution: int | None = None,
     **fine_tune_kwargs: Any,
 ) -> dict[str, Any]:
     """Greedy layer-wise pretraining (Vincent et al., 2010), then optional fine-tuning.
@@ -494,7 +612,7 @@ def pretrain(
         shallow.compile(
             optimizer=_make_optimizer(optimizer, learning_rate),
             loss=loss if index == 0 else "mse",
-            steps_per_execution=steps_per_execution,
+            steps_per_execution=_steps_per_execution(steps_per_execution, None),
         )
         histories.append(
             shallow.fit(

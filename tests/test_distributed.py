@@ -35,7 +35,8 @@ SCRIPT = textwrap.dedent(
         for mode in ("none", "data_parallel"):
             stack = stackae.build("20-12:relu-6:tanh|sigmoid", seed=0)
             history = stack.fit(x, epochs=3, batch_size=128, optimizer="sgd", learning_rate=0.5,
-                                noise=noise, seed=1, verbose=0, distribute=mode)
+                                noise=noise, seed=1, verbose=0, distribute=mode,
+                                shuffle=False)
             runs[mode] = (stack.autoencoder.get_weights(), history.history["loss"],
                           stack.reconstruct(x[:64]))
         single, multi = runs["none"], runs["data_parallel"]
@@ -85,7 +86,7 @@ def test_data_parallel_uses_both_devices(two_device_run):
 
 def test_data_parallel_matches_single_device_training(two_device_run):
     clean = two_device_run["None"]
-    # Same initial weights, same shuffling, the global batch split in two: the averaged
+    # Same initial weights, same batches, the global batch split in two: the averaged
     # gradient equals the single-device one up to float rounding.
     assert clean["weight_diff"] < 1e-5
     assert clean["output_diff"] < 1e-5
@@ -114,6 +115,14 @@ def test_unknown_distribute_is_refused_before_training(rng):
         np.testing.assert_array_equal(old, new)
 
 
+@pytest.mark.skipif(keras.backend.backend() != "torch", reason="torch backend only")
+def test_data_parallel_on_torch_says_it_is_not_available(rng):
+    stack = stackae.build("8-4:relu|sigmoid", seed=0)
+    with pytest.raises(SpecError, match="needs the JAX or TensorFlow backend.*'torch'"):
+        stack.fit(rng.random((64, 8), dtype="float32"), distribute="data_parallel")
+
+
+@pytest.mark.skipif(keras.backend.backend() == "torch", reason="no distribution API on torch")
 def test_training_config_and_cli_accept_distribute(tmp_path, rng):
     with pytest.raises(SpecError, match="distribute"):
         stackae.TrainingConfig(distribute="everywhere")

@@ -9,6 +9,7 @@ import pkgutil
 import re
 from pathlib import Path
 
+import keras
 import pytest
 
 import stackae
@@ -20,6 +21,8 @@ BLOCK = re.compile(r"```python\n(.*?)```", re.DOTALL)
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
 def test_python_blocks_in_docs_run(page, tmp_path, monkeypatch):
+    if page.name == "distributed.md" and keras.backend.backend() == "torch":
+        pytest.skip("Keras has no distribution API on torch (the page says so; tested to raise)")
     blocks = BLOCK.findall(page.read_text())
     monkeypatch.chdir(tmp_path)
     namespace: dict[str, object] = {"__name__": f"docs_{page.stem}"}

@@ -268,3 +268,53 @@ def test_fit_accepts_tf_data_and_py_dataset(unit_data):
 
     history = stack.fit(Batches(), epochs=1, verbose=0)
     assert np.isfinite(history.history["loss"][0])
+
+
+def test_memory_mapped_array_is_streamed_a_batch_at_a_time(tmp_path, rng, monkeypatch):
+    path = tmp_path / "x.npy"
+    np.save(path, (rng.random((600, 16)) * 255).astype("uint8"))
+    x = np.load(path, mmap_mode="r")
+    reads = []
+    original = stackae.training.ArrayBatches.__getitem__
+
+    def spy(self, index):
+        batch = original(self, index)
+        reads.append((len(batch[0]), batch[0].dtype))
+        return batch
+
+    monkeypatch.setattr(stackae.training.ArrayBatches, "__getitem__", spy)
+    stack = stackae.build("16-8:relu|sigmoid", seed=0)
+    with pytest.warns(UserWarning, match="outside"):  # 0..255 data under a sigmoid output
+        history = stack.fit(
+            x, epochs=3, batch_size=50, validation_split=0.2, optimizer="sgd", verbose=0, seed=0
+        )
+    # 480 training rows -> 10 batches per epoch, 120 validation rows -> 3; never the whole file.
+    assert max(size for size, _ in reads) == 50
+    assert {dtype for _, dtype in reads} == {np.dtype("float32")}
+    # (Keras also reads a first batch once or twice to learn the shapes.)
+    assert 3 * (10 + 3) <= len(reads) <= 3 * (10 + 3) + 6
+    assert set(history.history) >= {"loss", "val_loss"}
+    assert history.history["loss"][-1] < history.history["loss"][0]
+
+
+def test_memmap_batches_visit_every_row_once_per_epoch(tmp_path):
+    path = tmp_path / "x.npy"
+    np.save(path, np.arange(23, dtype="float32").reshape(23, 1))
+    batches = stackae.training.ArrayBatches(np.load(path, mmap_mode="r"), 5, seed=0)
+    orders = []
+    for _ in range(2):
+        rows = np.concatenate([batches[i][0][:, 0] for i in range(len(batches))])
+        np.testing.assert_array_equal(np.sort(rows), np.arange(23))
+        orders.append(rows.tolist())
+        batches.on_epoch_end()
+    assert orders[0] != orders[1]  # a new block order every epoch
+
+
+def test_in_memory_batches_shuffle_rows_and_cover_the_split(rng):
+    x = np.arange(30, dtype="float32").reshape(30, 1)
+    batches = stackae.training.ArrayBatches(x, 4, seed=0, start=5, stop=27)
+    rows = np.concatenate([batches[i][0][:, 0] for i in range(len(batches))])
+    assert len(batches) == 6
+    np.testing.assert_array_equal(np.sort(rows), np.arange(5, 27))
+    first = batches[0][0][:, 0]
+    assert np.any(np.diff(np.sort(first)) > 1)  # rows, not a contiguous block
