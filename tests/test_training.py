@@ -318,3 +318,23 @@ def test_in_memory_batches_shuffle_rows_and_cover_the_split(rng):
     np.testing.assert_array_equal(np.sort(rows), np.arange(5, 27))
     first = batches[0][0][:, 0]
     assert np.any(np.diff(np.sort(first)) > 1)  # rows, not a contiguous block
+
+
+def test_arrays_reach_keras_once_not_as_input_and_identical_target(rng, monkeypatch):
+    seen = []
+    original = keras.Model.fit
+
+    def spy(self, *args, **kwargs):
+        seen.append((len(args), kwargs.get("y"), kwargs.get("validation_data")))
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(keras.Model, "fit", spy)
+    x = rng.random((128, 8), dtype="float32")
+    val = rng.random((32, 8), dtype="float32")
+    stack = stackae.build("8-4:relu|sigmoid", seed=0)
+    history = stack.fit(x, epochs=2, validation_data=val, noise="masking:0.5", verbose=0, seed=0)
+    assert len(seen) == 1 and seen[0][:2] == (1, None)  # x only: it is its own target
+    assert seen[0][2] is val
+    # Scored against the clean input: masking half the inputs cannot give a zero loss.
+    assert history.history["loss"][-1] > 0.01
+    assert np.isfinite(history.history["val_loss"]).all()
