@@ -6,7 +6,7 @@ for at most ``--minutes`` of wall-clock training on this machine, then reports t
 squared error per test image (the paper's measure: 3.00 for its autoencoder, 13.87 for PCA-30)
 next to a 30-component PCA fitted on the same training images.
 
-    python benchmarks/quality.py                       # 25-minute budget, JAX if installed
+    python benchmarks/quality.py                       # 12-minute budget, JAX if installed
     python benchmarks/quality.py --minutes 2 --json q.json
 """
 
@@ -23,7 +23,7 @@ os.environ.setdefault("KERAS_BACKEND", "jax")
 
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--minutes", type=float, default=25.0, help="training budget")
+    parser.add_argument("--minutes", type=float, default=12.0, help="training budget")
     parser.add_argument("--max-epochs", type=int, default=500)
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--learning-rate", type=float, default=1e-3)

@@ -25,8 +25,11 @@ ROWS = {
     "book_tf": ("tensorflow", "the book's code by hand (Keras fit, metrics=['accuracy'])"),
     "stackae_tf": ("tensorflow", "stackae default denoising fit, TensorFlow"),
     "stackae_jax": ("jax", "stackae default denoising fit, JAX"),
+    "stackae_tf_clean": ("tensorflow", "stackae fit without noise (as the book), TensorFlow"),
+    "stackae_jax_clean": ("jax", "stackae fit without noise (as the book), JAX"),
     "stackae_torch": ("torch_keras", "stackae default denoising fit, Keras on torch"),
     "torch_loop": ("torch", "hand-written PyTorch loop"),
+    "tf_loop": ("tensorflow", "hand-written TF: a whole epoch in one tf.function, with noise"),
 }
 
 
@@ -80,7 +83,7 @@ def _book(epochs: int, optimizer: str) -> dict:
     return {"epoch_times": timer.times, "test_mse_noisy": mse}
 
 
-def _stackae(epochs: int, optimizer: str) -> dict:
+def _stackae(epochs: int, optimizer: str, clean: bool = False) -> dict:
     import stackae
 
     x_train, x_test = _data()
@@ -92,7 +95,7 @@ def _stackae(epochs: int, optimizer: str) -> dict:
         epochs=epochs,
         batch_size=BATCH,
         optimizer=optimizer,
-        noise=noise,
+        noise=None if clean else noise,
         verbose=0,
         seed=0,
         callbacks=[timer],
@@ -143,6 +146,50 @@ def _torch(epochs: int, optimizer: str) -> dict:
     return {"epoch_times": times, "test_mse_noisy": float(np.mean((out - x_test) ** 2))}
 
 
+def _tf_loop(epochs: int, optimizer: str) -> dict:
+    """TensorFlow's floor here: no Keras, the epoch a tf.while_loop, plain SGD, fresh noise."""
+    import numpy as np
+    import tensorflow as tf
+
+    x_train, x_test = _data()
+    steps = len(x_train) // BATCH
+    data = tf.constant(x_train[: steps * BATCH].reshape(steps, BATCH, 784))
+    acts = [tf.nn.relu, tf.tanh, tf.nn.relu, tf.nn.relu, tf.sigmoid, tf.nn.relu]
+    rng = np.random.default_rng(0)
+    kernels = [tf.Variable(rng.normal(0, 0.05, shape).astype("float32")) for shape in LAYERS]
+    biases = [tf.Variable(tf.zeros(units)) for _, units in LAYERS]
+    params = kernels + biases
+
+    def forward(h):
+        for kernel, bias, act in zip(kernels, biases, acts):
+            h = act(h @ kernel + bias)
+        return h
+
+    @tf.function
+    def epoch(seed):
+        def body(i, loss):
+            clean = data[i]
+            noise = tf.random.stateless_normal(tf.shape(clean), tf.stack([seed, i]))
+            with tf.GradientTape() as tape:
+                loss = tf.reduce_mean(
+                    tf.square(forward(tf.clip_by_value(clean + 0.05 * noise, 0, 1)) - clean)
+                )
+            for param, grad in zip(params, tape.gradient(loss, params)):
+                param.assign_sub(0.01 * grad)
+            return i + 1, loss
+
+        return tf.while_loop(lambda i, _: i < steps, body, (0, 0.0))
+
+    times = []
+    for index in range(epochs):
+        start = time.perf_counter()
+        epoch(tf.constant(index))
+        times.append(time.perf_counter() - start)
+    noisy_test = np.clip(x_test + 0.05 * np.random.default_rng(0).normal(size=x_test.shape), 0, 1)
+    out = forward(tf.constant(noisy_test.astype("float32"))).numpy()
+    return {"epoch_times": times, "test_mse_noisy": float(np.mean((out - x_test) ** 2))}
+
+
 def compute_bound(samples: int = 60000) -> dict:
     """FLOPs of one epoch (forward + backward = 3x the forward matmuls) over the BLAS rate."""
     import numpy as np
@@ -173,9 +220,12 @@ def worker(name: str, epochs: int, optimizer: str) -> None:
     runner = {
         "book_tf": _book,
         "stackae_tf": _stackae,
+        "stackae_tf_clean": lambda e, o: _stackae(e, o, clean=True),
+        "stackae_jax_clean": lambda e, o: _stackae(e, o, clean=True),
         "stackae_jax": _stackae,
         "stackae_torch": _stackae,
         "torch_loop": _torch,
+        "tf_loop": _tf_loop,
     }[name]
     print("RESULT " + json.dumps(runner(epochs, optimizer)))
 
