@@ -357,6 +357,7 @@ def _steps_per_execution(requested: int | None, distribution: Any) -> int:
     return requested
 
 
+@keras.saving.register_keras_serializable(package="stackae")
 class _DenoisingTrainer(keras.Model):
     """Clean input -> corruption -> the autoencoder, scored against the clean input itself.
 
