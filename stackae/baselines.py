@@ -10,12 +10,26 @@ __all__ = ["pca_baseline", "probe_accuracy", "reconstruction_errors"]
 
 
 def reconstruction_errors(
-    clean: np.ndarray, reconstruction: np.ndarray, suffix: str
+    clean: np.ndarray, reconstruction: np.ndarray, suffix: str, chunk_rows: int = 8192
 ) -> dict[str, float]:
-    """``mse_{suffix}`` (mean of all values) and ``sse_{suffix}`` (summed per sample, averaged)."""
-    squared = np.square(reconstruction.astype("float64") - clean.reshape(reconstruction.shape))
-    per_sample = squared.reshape(len(squared), -1).sum(axis=1)
-    return {f"mse_{suffix}": float(squared.mean()), f"sse_{suffix}": float(per_sample.mean())}
+    """``mse_{suffix}`` (mean of all values) and ``sse_{suffix}`` (summed per sample, averaged).
+
+    Computed in float64, ``chunk_rows`` rows at a time, so a memory-mapped ``clean`` is never
+    loaded whole.
+
+    Example:
+        >>> import numpy as np
+        >>> from stackae.baselines import reconstruction_errors
+        >>> reconstruction_errors(np.zeros((2, 4)), np.ones((2, 4)), "clean")
+        {'mse_clean': 1.0, 'sse_clean': 4.0}
+    """
+    total, values, rows = 0.0, 0, len(reconstruction)
+    for start in range(0, rows, chunk_rows):
+        part = np.asarray(reconstruction[start : start + chunk_rows], dtype="float64")
+        ref = np.asarray(clean[start : start + chunk_rows], dtype="float64").reshape(part.shape)
+        total += float(np.square(part - ref).sum())
+        values += part.size
+    return {f"mse_{suffix}": total / values, f"sse_{suffix}": total / rows}
 
 
 def pca_baseline(

@@ -151,6 +151,10 @@ def _predict(model: keras.Model, x: Any, batch_size: int) -> np.ndarray:
     from stackae.training import check_data
 
     x = check_data(x, model.input_shape[1:], name="x")
+    if isinstance(x, np.memmap):  # read a batch at a time, not the whole file
+        from stackae.training import ArrayBatches
+
+        return np.asarray(model.predict(ArrayBatches(x, batch_size, shuffle=False), verbose=0))
     return np.asarray(model.predict(x, batch_size=batch_size, verbose=0))
 
 

@@ -338,3 +338,17 @@ def test_arrays_reach_keras_once_not_as_input_and_identical_target(rng, monkeypa
     # Scored against the clean input: masking half the inputs cannot give a zero loss.
     assert history.history["loss"][-1] > 0.01
     assert np.isfinite(history.history["val_loss"]).all()
+
+
+def test_evaluate_and_encode_read_a_memory_mapped_array_like_an_array(tmp_path, rng):
+    data = rng.random((300, 16), dtype="float32")
+    path = tmp_path / "x.npy"
+    np.save(path, data)
+    mapped = np.load(path, mmap_mode="r")
+    stack = stackae.build("16-6:relu|sigmoid", seed=0)
+    stack.fit(data, epochs=2, verbose=0, seed=0)
+    np.testing.assert_allclose(stack.encode(mapped, batch_size=64), stack.encode(data), atol=1e-6)
+    from_file, from_memory = stack.evaluate(mapped), stack.evaluate(data)
+    assert from_file == pytest.approx(from_memory, rel=1e-6)
+    # The unit check: sse is mse times the 16 values of a sample.
+    assert from_memory["sse_clean"] == pytest.approx(16 * from_memory["mse_clean"])
