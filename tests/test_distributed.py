@@ -136,3 +136,20 @@ def test_training_config_and_cli_accept_distribute(tmp_path, rng):
     assert metrics["training"]["distribute"] == "data_parallel"
     loaded = stackae.load(out)
     assert loaded.encode(np.zeros((2, 12), dtype="float32")).shape == (2, 6)
+
+
+@pytest.mark.skipif(keras.backend.backend() == "torch", reason="no distribution API on torch")
+def test_pretraining_then_distributed_fine_tuning_keeps_the_pretrained_weights(rng):
+    x = rng.random((256, 12), dtype="float32")
+    stack = stackae.build("12-6:relu-3:tanh|sigmoid", seed=0)
+    result = stack.pretrain(x, epochs=1, fine_tune_epochs=0, optimizer="sgd", verbose=0, seed=0)
+    pretrained = [w.copy() for w in stack.autoencoder.get_weights()]
+    history = stack.fit(
+        x, epochs=1, optimizer="sgd", learning_rate=1e-9, verbose=0, distribute="data_parallel"
+    )
+    # Rebuilt inside the strategy's scope, the models start from the pretrained weights (a
+    # vanishing learning rate leaves them in place) and still encode.
+    for old, new in zip(pretrained, stack.autoencoder.get_weights()):
+        np.testing.assert_allclose(new, old, atol=1e-6)
+    assert len(result["layers"]) == 2 and np.isfinite(history.history["loss"][0])
+    assert stack.encode(x[:3]).shape == (3, 3)
