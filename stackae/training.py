@@ -386,28 +386,6 @@ def _trainer(stack: StackedAutoencoder, noise: Any, seed: int | None) -> keras.M
     return _DenoisingTrainer(inputs, stack.autoencoder(corrupted), name="denoising_trainer")
 
 
-def _as_pairs(data: Any) -> Any:
-    """A stream of inputs -> a stream of (noisy-to-be input, clean target) pairs."""
-    import tensorflow as tf
-
-    if isinstance(data, tf.data.Dataset):
-        return data.map(lambda x: (x, x))
-    return _PairedPyDataset(data)
-
-
-class _PairedPyDataset(keras.utils.PyDataset):
-    def __init__(self, inner: keras.utils.PyDataset) -> None:
-        super().__init__()
-        self.inner = inner
-
-    def __len__(self) -> int:
-        return len(self.inner)
-
-    def __getitem__(self, index: int) -> tuple[Any, Any]:
-        batch = self.inner[index]
-        return batch, batch
-
-
 def fit(
     stack: StackedAutoencoder,
     x: Any,
@@ -530,7 +508,7 @@ def fit(
             # shuffle=False: the batches shuffle themselves; Keras would reorder them again.
             history = trainer.fit(batches, shuffle=False, **fit_args)
         elif streamed:
-            history = trainer.fit(_as_pairs(x), **fit_args)
+            history = trainer.fit(x, **fit_args)  # batches of inputs: their own targets
         else:
             # No target: the trainer scores against x itself, so Keras holds the data once.
             history = trainer.fit(
