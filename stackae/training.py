@@ -170,11 +170,11 @@ def check_data(
 class ArrayBatches(keras.utils.PyDataset):
     """(input, target) batches of an array, read one batch at a time, reshuffled every epoch.
 
-    Keras turns an array given to ``fit`` into tensors: a memory-mapped file would be read
-    whole, and on TensorFlow the input and the identical target become two full copies. This
-    hands Keras one batch at a time instead. In-memory arrays are shuffled by row; memory-mapped
-    ones by contiguous block of ``batch_size`` rows (cheap disk reads, coarser shuffling), and
-    the pages read are released again, so resident memory stays near one batch.
+    Keras turns an array given to ``fit`` or ``predict`` into tensors, so a memory-mapped file
+    would be read whole; ``fit`` and ``encode``/``decode``/``reconstruct`` hand such files to
+    Keras through this class, one batch at a time. In-memory arrays are shuffled by row;
+    memory-mapped ones by contiguous block of ``batch_size`` rows (cheap disk reads, coarser
+    shuffling), and the pages read are released again, so resident memory stays near one batch.
 
     Args:
         array: The data (any real dtype; batches are converted to float32).
