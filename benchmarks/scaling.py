@@ -15,10 +15,10 @@ import statistics
 import time
 
 import numpy as np
+from speed import book_model, epoch_timer  # benchmarks/ is on sys.path when run as a script
 
 
 def _epoch_seconds(widths: list[int], samples: int, epochs: int = 3) -> float:
-    import keras
 
     import stackae
 
@@ -28,18 +28,10 @@ def _epoch_seconds(widths: list[int], samples: int, epochs: int = 3) -> float:
     )  # fmt: skip
     stack = stackae.build(spec, seed=0)
     x = np.random.default_rng(0).random((samples, 784), dtype="float32")
-    times: list[float] = []
-
-    class Timer(keras.callbacks.Callback):
-        def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
-            self.start = time.perf_counter()
-
-        def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-            times.append(time.perf_counter() - self.start)
-
+    timer = epoch_timer()
     stack.fit(x, epochs=epochs, optimizer="sgd", noise="gaussian:0.05", verbose=0, seed=0,
-              callbacks=[Timer()])  # fmt: skip
-    return statistics.median(times[1:])
+              callbacks=[timer])  # fmt: skip
+    return statistics.median(timer.times[1:])
 
 
 def _gflop(widths: list[int], samples: int) -> float:
@@ -76,12 +68,7 @@ def main() -> None:
 
     x = np.random.default_rng(1).random((10000, 784), dtype="float32")
     stack = stackae.build(stackae.StackSpec.from_preset("skansi_book"), seed=0)
-    inputs = keras.Input(shape=(784,))
-    h = inputs
-    for units, act in [(128, "relu"), (64, "tanh"), (32, "relu"), (64, "relu"), (128, "sigmoid"),
-                       (784, "relu")]:  # fmt: skip
-        h = keras.layers.Dense(units, activation=act)(h)
-    book = keras.Model(inputs, h)
+    book = book_model()
     rows = []
     for name, run in [
         ("book model.predict(x) (full autoencoder, batch 32)", lambda: book.predict(x, verbose=0)),

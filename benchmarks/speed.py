@@ -40,7 +40,7 @@ def _data():
     return as_vectors(x_train), as_vectors(x_test)
 
 
-def _epoch_timer():
+def epoch_timer():
     import keras
 
     class EpochTimer(keras.callbacks.Callback):
@@ -57,19 +57,25 @@ def _epoch_timer():
     return EpochTimer()
 
 
-def _book(epochs: int, optimizer: str) -> dict:
+def book_model():
+    """The book's network as its hand-written Keras code builds it."""
     import keras
-    import numpy as np
 
-    x_train, x_test = _data()
-    noisy_test = np.clip(x_test + 0.05 * np.random.default_rng(0).normal(size=x_test.shape), 0, 1)
     inputs = keras.Input(shape=(784,))
     h = inputs
     for (_, units), activation in zip(LAYERS, ["relu", "tanh", "relu", "relu", "sigmoid", "relu"]):
         h = keras.layers.Dense(units, activation=activation)(h)
-    model = keras.Model(inputs, h)
+    return keras.Model(inputs, h)
+
+
+def _book(epochs: int, optimizer: str) -> dict:
+    import numpy as np
+
+    x_train, x_test = _data()
+    noisy_test = np.clip(x_test + 0.05 * np.random.default_rng(0).normal(size=x_test.shape), 0, 1)
+    model = book_model()
     model.compile(optimizer=optimizer, loss="mean_squared_error", metrics=["accuracy"])
-    timer = _epoch_timer()
+    timer = epoch_timer()
     model.fit(
         x_train,
         x_train,
@@ -88,7 +94,7 @@ def _stackae(epochs: int, optimizer: str, clean: bool = False) -> dict:
 
     x_train, x_test = _data()
     stack = stackae.build(stackae.StackSpec.from_preset("skansi_book"), seed=0)
-    timer = _epoch_timer()
+    timer = epoch_timer()
     noise = stackae.GaussianNoise(stddev=0.05)
     stack.fit(
         x_train,
